@@ -1,0 +1,242 @@
+//! `promptfence eval`: recall and false-positive rates on a labelled JSON Lines corpus
+//! (`text`, `label` attack/benign, `category`, `source`), per category and per source, with
+//! latency. `harmful_request` is reported apart: promptfence does not aim to catch plain
+//! harmful requests, so they do not count towards recall.
+
+use super::{percentile, Args};
+use promptfence::Engine;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// The attack categories whose recall is the headline figure.
+const COUNTED: [&str; 4] = ["injection", "jailbreak", "prompt_leak", "exfiltration"];
+
+struct Record {
+    text: String,
+    label: String,
+    category: String,
+    source: String,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    total: usize,
+    flagged: usize,
+}
+
+impl Tally {
+    fn add(&mut self, flagged: bool) {
+        self.total += 1;
+        self.flagged += usize::from(flagged);
+    }
+    fn rate(self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.flagged as f64 / self.total as f64
+        }
+    }
+}
+
+fn load(path: &str) -> Result<Vec<Record>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let mut records = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| format!("{path}:{}: not JSON: {e}", n + 1))?;
+        let field = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+        let text = field("text").ok_or_else(|| format!("{path}:{}: no \"text\"", n + 1))?;
+        let label = field("label").ok_or_else(|| format!("{path}:{}: no \"label\"", n + 1))?;
+        if label != "attack" && label != "benign" {
+            return Err(format!(
+                "{path}:{}: label must be attack or benign, not `{label}`",
+                n + 1
+            ));
+        }
+        let category = field("category").unwrap_or_else(|| label.clone());
+        let source = field("source").unwrap_or_else(|| "-".to_owned());
+        records.push(Record {
+            text,
+            label,
+            category,
+            source,
+        });
+    }
+    Ok(records)
+}
+
+pub fn run(args: &Args) -> Result<i32, String> {
+    let path = args
+        .positional
+        .first()
+        .ok_or("eval needs a corpus file: promptfence eval FILE.jsonl")?;
+    let records = load(path)?;
+    let engine = args.engine()?;
+    let show = args.value("--show");
+    if let Some(s) = show {
+        if s != "misses" && s != "false-positives" {
+            return Err(format!("--show takes misses or false-positives, not `{s}`"));
+        }
+    }
+    let limit: usize = match args.value("--limit") {
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("--limit takes a number, not `{v}`"))?,
+        None => 20,
+    };
+    evaluate(&engine, &records, args.flag("--json"), show, limit)
+}
+
+fn evaluate(
+    engine: &Engine,
+    records: &[Record],
+    as_json: bool,
+    show: Option<&str>,
+    limit: usize,
+) -> Result<i32, String> {
+    let mut by_category: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut by_source: BTreeMap<(String, &str), Tally> = BTreeMap::new();
+    let mut latencies = Vec::with_capacity(records.len());
+    let mut bytes = 0usize;
+    let mut errors = 0usize;
+    let mut shown = 0usize;
+    let started = Instant::now();
+    for r in records {
+        let t = Instant::now();
+        let report = engine.scan(&r.text);
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+        bytes += r.text.len();
+        let report = match report {
+            Ok(report) => report,
+            Err(e) => {
+                errors += 1;
+                eprintln!("scan failed ({}): {e}", r.source);
+                continue;
+            }
+        };
+        let flagged = report.is_flagged();
+        by_category
+            .entry(r.category.as_str())
+            .or_default()
+            .add(flagged);
+        let repo = r.source.split(':').next().unwrap_or("-").to_owned();
+        by_source
+            .entry((repo, r.category.as_str()))
+            .or_default()
+            .add(flagged);
+        let interesting = match show {
+            Some("misses") => r.label == "attack" && r.category != "harmful_request" && !flagged,
+            Some("false-positives") => r.label == "benign" && flagged,
+            _ => false,
+        };
+        if interesting && shown < limit {
+            shown += 1;
+            let clipped: String = r.text.chars().take(400).collect();
+            let rules: Vec<String> = report
+                .findings
+                .iter()
+                .map(|f| format!("{}={}", f.rule_id, f.score))
+                .collect();
+            println!(
+                "--- {} [{}] score {} {}\n{}\n",
+                r.category,
+                r.source,
+                report.score,
+                rules.join(" "),
+                clipped.replace('\n', " ⏎ ")
+            );
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let counted = COUNTED.iter().fold(Tally::default(), |acc, c| {
+        let t = by_category.get(c).copied().unwrap_or_default();
+        Tally {
+            total: acc.total + t.total,
+            flagged: acc.flagged + t.flagged,
+        }
+    });
+    let p50 = percentile(&latencies, 50.0);
+    let p99 = percentile(&latencies, 99.0);
+    let mbps = bytes as f64 / 1e6 / elapsed.max(1e-9);
+
+    if as_json {
+        let categories: BTreeMap<&str, Value> = by_category
+            .iter()
+            .map(|(c, t)| {
+                (
+                    *c,
+                    json!({"total": t.total, "flagged": t.flagged, "rate": t.rate()}),
+                )
+            })
+            .collect();
+        let sources: Vec<Value> = by_source
+            .iter()
+            .map(|((s, c), t)| {
+                json!({"source": s, "category": c, "total": t.total, "flagged": t.flagged, "rate": t.rate()})
+            })
+            .collect();
+        let out = json!({
+            "profile": engine.config().profile.as_str(),
+            "records": records.len(),
+            "errors": errors,
+            "recall_counted": counted.rate(),
+            "categories": categories,
+            "sources": sources,
+            "latency_us": {"p50": p50, "p99": p99},
+            "mb_per_s": mbps,
+        });
+        println!("{out:#}");
+        return Ok(0);
+    }
+    println!(
+        "profile {} — {} records, {} scan errors",
+        engine.config().profile.as_str(),
+        records.len(),
+        errors
+    );
+    println!("\n| category | records | flagged | rate |\n|---|---:|---:|---:|");
+    for (c, t) in &by_category {
+        let what = if is_benign(c) {
+            "false positives"
+        } else {
+            "recall"
+        };
+        println!(
+            "| {c} ({what}) | {} | {} | {:.1}% |",
+            t.total,
+            t.flagged,
+            100.0 * t.rate()
+        );
+    }
+    println!(
+        "| **injection + jailbreak + prompt_leak + exfiltration (recall)** | {} | {} | **{:.1}%** |",
+        counted.total,
+        counted.flagged,
+        100.0 * counted.rate()
+    );
+    println!(
+        "\nby source:\n| source | category | records | flagged | rate |\n|---|---|---:|---:|---:|"
+    );
+    for ((s, c), t) in &by_source {
+        println!(
+            "| {s} | {c} | {} | {} | {:.1}% |",
+            t.total,
+            t.flagged,
+            100.0 * t.rate()
+        );
+    }
+    println!(
+        "\nlatency per record: p50 {:.1} µs, p99 {:.1} µs; throughput {:.1} MB/s",
+        p50, p99, mbps
+    );
+    Ok(0)
+}
+
+fn is_benign(category: &str) -> bool {
+    category.starts_with("benign")
+}

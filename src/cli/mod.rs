@@ -1,0 +1,156 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own file.
+
+mod bench;
+mod eval;
+mod rules;
+mod scan;
+
+use promptfence::{Config, Engine, Profile, RulePack, Thresholds};
+
+const USAGE: &str = "\
+promptfence — screen prompts for injection, jailbreaks, leaks, exfiltration and disguises
+
+USAGE:
+    promptfence scan [TEXT] [--file F] [--jsonl] [--json] [OPTIONS]
+    promptfence eval FILE.jsonl [--json] [--show misses|false-positives] [--limit N] [OPTIONS]
+    promptfence rules [--test] [OPTIONS]
+    promptfence bench [--quick] [OPTIONS]
+
+SCAN:
+    TEXT            the text to scan (or --file F, or standard input)
+    --file F        scan the contents of file F
+    --jsonl         read JSON objects with \"text\" (and \"id\") per line from standard input,
+                    write one result per line
+    --json          print the full report as JSON
+
+OPTIONS:
+    --profile P     fast | balanced (default) | paranoid
+    --warn N        warn threshold (0-100), overrides the profile's
+    --block N       block threshold (0-100), overrides the profile's
+    --rules FILE    load a rule pack (YAML or JSON); may be repeated
+    --max-bytes N   input size limit in bytes (default 1048576)
+";
+
+/// Options shared by every subcommand, and the subcommand's own flags and positionals.
+pub(crate) struct Args {
+    pub config: Config,
+    pub flags: Vec<String>,
+    pub values: Vec<(String, String)>,
+    pub positional: Vec<String>,
+}
+
+impl Args {
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn engine(&self) -> Result<Engine, String> {
+        Engine::new(self.config.clone()).map_err(|e| e.to_string())
+    }
+}
+
+/// Flags that take no value.
+const FLAGS: [&str; 5] = ["--json", "--jsonl", "--test", "--quick", "--help"];
+/// Options that take a value and belong to one subcommand.
+const VALUES: [&str; 4] = ["--file", "--show", "--limit", "--out"];
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut config = Config::default();
+    let mut flags = Vec::new();
+    let mut values = Vec::new();
+    let mut positional = Vec::new();
+    let (mut warn, mut block) = (None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--profile" => {
+                config.profile = Profile::parse(&value(arg)?).map_err(|e| e.to_string())?
+            }
+            "--warn" => warn = Some(parse_threshold(arg, &value(arg)?)?),
+            "--block" => block = Some(parse_threshold(arg, &value(arg)?)?),
+            "--max-bytes" => {
+                let v = value(arg)?;
+                config.max_input_bytes = v
+                    .parse()
+                    .map_err(|_| format!("--max-bytes takes a number of bytes, not `{v}`"))?;
+            }
+            "--rules" => {
+                let path = value(arg)?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read rule pack {path}: {e}"))?;
+                config
+                    .rule_packs
+                    .push(RulePack::parse(&path, &text).map_err(|e| e.to_string())?);
+            }
+            a if FLAGS.contains(&a) => flags.push(a.to_owned()),
+            a if VALUES.contains(&a) => values.push((a.to_owned(), value(a)?)),
+            a if a.starts_with("--") => return Err(format!("unknown option {a}\n\n{USAGE}")),
+            a => positional.push(a.to_owned()),
+        }
+    }
+    if warn.is_some() || block.is_some() {
+        let base = config.profile.thresholds();
+        config.thresholds = Some(Thresholds {
+            warn: warn.unwrap_or(base.warn),
+            block: block.unwrap_or(base.block),
+        });
+    }
+    Ok(Args {
+        config,
+        flags,
+        values,
+        positional,
+    })
+}
+
+fn parse_threshold(name: &str, v: &str) -> Result<u8, String> {
+    v.parse::<u8>()
+        .ok()
+        .filter(|n| *n <= 100)
+        .ok_or_else(|| format!("{name} takes a number from 0 to 100, not `{v}`"))
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(args: &[String]) -> Result<i32, String> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        return Ok(2);
+    };
+    let args = parse(rest)?;
+    if args.flag("--help") {
+        print!("{USAGE}");
+        return Ok(0);
+    }
+    match command.as_str() {
+        "scan" => scan::run(&args),
+        "eval" => eval::run(&args),
+        "rules" => rules::run(&args),
+        "bench" => bench::run(&args),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    }
+}
+
+/// The `p`-th percentile (0–100) of sorted values.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (p / 100.0 * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}

@@ -1,0 +1,401 @@
+//! The engine: built once from a [`Config`], then `scan` runs the pipeline
+//! text → views → findings → score → report.
+
+use crate::config::{Config, OversizePolicy, Thresholds};
+use crate::decode::{self, DecodeLimits};
+use crate::error::{Error, ErrorKind};
+use crate::finding::{Category, Finding, Severity, Span};
+use crate::heuristics;
+use crate::matcher::{Matcher, RuleMatch};
+use crate::normalize::{self, View, ViewKind};
+use crate::rules::{Rule, RulePack};
+use crate::score::{self, Verdict};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// How long an excerpt may be, in characters.
+const EXCERPT_CHARS: usize = 120;
+/// Share of its score a finding keeps when the text only discusses the attack.
+const DISCUSSION_FACTOR: f64 = 0.6;
+/// Points a rule finding gains when it was found only after undoing a disguise.
+const HIDDEN_MATCH_BONUS: u8 = 10;
+
+/// The result of a scan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// Risk score 0–100.
+    pub score: u8,
+    /// Strongest first.
+    pub findings: Vec<Finding>,
+    /// The text with data findings masked, when redaction was asked for.
+    pub redacted: Option<String>,
+    pub stats: ScanStats,
+}
+
+impl Report {
+    /// Whether the verdict is `warn` or `block`.
+    pub fn is_flagged(&self) -> bool {
+        self.verdict != Verdict::Allow
+    }
+}
+
+/// What a scan looked at.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScanStats {
+    /// Bytes of input scanned.
+    pub bytes: usize,
+    /// Names of the views built and scanned.
+    pub views: Vec<&'static str>,
+    /// Invisible, bidi and tag characters removed.
+    pub hidden_characters: usize,
+    /// Whether the input was cut at the size limit (only with [`OversizePolicy::ScanPrefix`]).
+    pub truncated: bool,
+}
+
+/// A compiled set of rules and settings. Build it once and share it; scanning takes `&self`.
+#[derive(Debug)]
+pub struct Engine {
+    matcher: Matcher,
+    thresholds: Thresholds,
+    config: Config,
+}
+
+impl Engine {
+    /// Builds an engine: loads the embedded and configured rule packs and compiles the
+    /// keyword prefilter. Regexes are compiled on first use.
+    pub fn new(config: Config) -> Result<Engine, Error> {
+        let thresholds = config.effective_thresholds().validate()?;
+        if config.max_input_bytes == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                "max_input_bytes must be at least 1",
+            ));
+        }
+        let mut packs = if config.embedded_rules {
+            RulePack::embedded()?
+        } else {
+            Vec::new()
+        };
+        packs.extend(config.rule_packs.iter().cloned());
+        let mut origin: HashMap<String, String> = HashMap::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        for pack in packs {
+            for rule in pack.rules {
+                if let Some(first) = origin.get(&rule.id) {
+                    return Err(Error::rule_pack(
+                        &pack.source,
+                        Some(&rule.id),
+                        format!("duplicate id (already defined in {first})"),
+                    ));
+                }
+                origin.insert(rule.id.clone(), pack.source.clone());
+                if config.is_enabled(&rule.id, rule.category) {
+                    rules.push(rule);
+                }
+            }
+        }
+        let matcher = Matcher::new(rules).map_err(|e| Error::new(ErrorKind::InvalidRulePack, e))?;
+        Ok(Engine {
+            matcher,
+            thresholds,
+            config,
+        })
+    }
+
+    /// The default engine: balanced profile, embedded rules.
+    pub fn with_defaults() -> Result<Engine, Error> {
+        Engine::new(Config::default())
+    }
+
+    /// The rules this engine runs.
+    pub fn rules(&self) -> &[Rule] {
+        self.matcher.rules()
+    }
+
+    /// The configuration the engine was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Compiles every rule's regex now (they are otherwise compiled on first use).
+    pub fn warm_up(&self) -> Result<(), Error> {
+        self.matcher
+            .compile_all()
+            .map_err(|e| Error::new(ErrorKind::InvalidRulePack, e))
+    }
+
+    /// Screens one text.
+    pub fn scan(&self, text: &str) -> Result<Report, Error> {
+        let (text, truncated) = self.admit(text)?;
+        let normalized = normalize::normalize(text);
+        let mut views: Vec<View> = normalized.views.clone();
+        if self.config.profile.decodes() {
+            views.extend(decode::decode(text, &DecodeLimits::default()));
+        }
+
+        let mut findings = Vec::new();
+        let mut matches = Vec::new();
+        let mut in_view: Vec<(usize, ViewKind)> = Vec::new();
+        let mut found_plainly = vec![false; self.matcher.rules().len()];
+        for view in &views {
+            matches.clear();
+            self.matcher.find(view, &mut matches);
+            for m in &matches {
+                found_plainly[m.rule] |= view.kind == ViewKind::Normalized;
+                in_view.push((m.rule, view.kind));
+                findings.push(self.rule_finding(view, m));
+            }
+        }
+        let mut disguises: Vec<Finding> = Vec::new();
+        for (f, &(rule, kind)) in findings.iter_mut().zip(&in_view) {
+            if kind == ViewKind::Normalized || found_plainly[rule] {
+                continue;
+            }
+            // The rule matched only once a disguise was undone: the disguise is part of the
+            // attack, and is itself reported.
+            f.score = f.score.saturating_add(HIDDEN_MATCH_BONUS).min(100);
+            f.message = format!("{} (hidden: found in the {} view)", f.message, f.view);
+            let attack = !f.category.is_data() && f.category != Category::Obfuscation;
+            if attack && !disguises.iter().any(|d| d.view == f.view) {
+                disguises.push(disguise_finding(kind, f.span));
+            }
+        }
+        findings.extend(disguises);
+        heuristics::detect(text, &normalized, &mut findings);
+        if truncated {
+            findings.push(truncation_finding(text.len()));
+        }
+        findings.retain(|f| self.config.is_enabled(&f.rule_id, f.category));
+
+        for f in &mut findings {
+            if !f.category.is_data() && score::is_discussion(text, f.span.start, f.span.end) {
+                f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
+                f.message
+                    .push_str(" (lowered: the text quotes or discusses this)");
+            }
+            f.severity = Severity::from_score(f.score);
+        }
+        let mut findings = strongest_per_rule(findings);
+        fill_excerpts(text, &mut findings);
+
+        let score = score::risk_score(&findings);
+        Ok(Report {
+            verdict: Verdict::from_score(score, self.thresholds),
+            score,
+            findings,
+            redacted: None,
+            stats: ScanStats {
+                bytes: text.len(),
+                views: views.iter().map(|v| v.kind.as_str()).collect(),
+                hidden_characters: normalized.stats.invisible
+                    + normalized.stats.bidi
+                    + normalized.stats.tags,
+                truncated,
+            },
+        })
+    }
+
+    /// Applies the input size limit.
+    fn admit<'t>(&self, text: &'t str) -> Result<(&'t str, bool), Error> {
+        let limit = self.config.max_input_bytes;
+        if text.len() <= limit {
+            return Ok((text, false));
+        }
+        match self.config.oversize {
+            OversizePolicy::Refuse => Err(Error::new(
+                ErrorKind::InputTooLarge,
+                format!(
+                    "input is {} bytes, over the limit of {limit} bytes (raise max_input_bytes or choose to scan a prefix)",
+                    text.len()
+                ),
+            )),
+            OversizePolicy::ScanPrefix => {
+                let mut cut = limit;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                Ok((&text[..cut], true))
+            }
+        }
+    }
+
+    fn rule_finding(&self, view: &View, m: &RuleMatch) -> Finding {
+        let rule = &self.matcher.rules()[m.rule];
+        let span = view.original_span(m.start, m.end);
+        Finding {
+            rule_id: rule.id.clone(),
+            category: rule.category,
+            severity: rule.severity,
+            score: rule.score,
+            span,
+            span_utf16: span,
+            excerpt: String::new(),
+            view: view.kind.as_str(),
+            message: rule.message.clone(),
+        }
+    }
+}
+
+impl Config {
+    /// Whether findings of this rule are reported under this configuration.
+    pub(crate) fn is_enabled(&self, rule_id: &str, category: Category) -> bool {
+        if let Some(categories) = &self.categories {
+            if !categories.contains(&category) {
+                return false;
+            }
+        }
+        !self
+            .disabled_rules
+            .iter()
+            .any(|d| d == rule_id || (d.ends_with('.') && rule_id.starts_with(d.as_str())))
+    }
+}
+
+/// The finding that a text hid an instruction behind the disguise that `kind` undoes.
+fn disguise_finding(kind: ViewKind, span: Span) -> Finding {
+    Finding {
+        rule_id: format!("obfuscation.hidden.{}", kind.as_str()),
+        category: Category::Obfuscation,
+        severity: Severity::Medium,
+        score: 45,
+        span,
+        span_utf16: span,
+        excerpt: String::new(),
+        view: kind.as_str(),
+        message: format!(
+            "an instruction was disguised (found in the {} view)",
+            kind.as_str()
+        ),
+    }
+}
+
+fn truncation_finding(scanned: usize) -> Finding {
+    let span = Span::new(scanned, scanned);
+    Finding {
+        rule_id: "input.truncated".to_owned(),
+        category: Category::Obfuscation,
+        severity: Severity::Low,
+        score: 20,
+        span,
+        span_utf16: span,
+        excerpt: String::new(),
+        view: "original",
+        message: format!("only the first {scanned} bytes were scanned"),
+    }
+}
+
+/// Keeps the strongest finding of each rule (the earliest on ties), strongest first.
+fn strongest_per_rule(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut best: Vec<Finding> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for f in findings {
+        match index.get(&f.rule_id) {
+            Some(&i) if best[i].score >= f.score => {}
+            Some(&i) => best[i] = f,
+            None => {
+                index.insert(f.rule_id.clone(), best.len());
+                best.push(f);
+            }
+        }
+    }
+    best.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+    best
+}
+
+/// Sets each finding's excerpt and UTF-16 span in one pass over the text.
+fn fill_excerpts(text: &str, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        let start = floor_char_boundary(text, f.span.start);
+        let end = floor_char_boundary(text, f.span.end.max(start));
+        f.span = Span::new(start, end);
+    }
+    let mut offsets: Vec<usize> = findings
+        .iter()
+        .flat_map(|f| [f.span.start, f.span.end])
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut utf16: HashMap<usize, usize> = HashMap::with_capacity(offsets.len());
+    let mut units = 0usize;
+    let mut pending = offsets.iter().peekable();
+    for (i, c) in text.char_indices() {
+        while let Some(&&o) = pending.peek() {
+            if o > i {
+                break;
+            }
+            utf16.insert(o, units);
+            pending.next();
+        }
+        units += c.len_utf16();
+    }
+    for &o in pending {
+        utf16.insert(o, units);
+    }
+    for f in findings {
+        let (start, end) = (f.span.start, f.span.end);
+        f.span_utf16 = Span::new(
+            utf16.get(&start).copied().unwrap_or(0),
+            utf16.get(&end).copied().unwrap_or(0),
+        );
+        let matched = &text[start..end];
+        f.excerpt = if matched.chars().count() > EXCERPT_CHARS {
+            let cut: String = matched.chars().take(EXCERPT_CHARS).collect();
+            format!("{cut}…")
+        } else {
+            matched.to_owned()
+        };
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A rule example that did not behave as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExampleFailure {
+    pub rule_id: String,
+    pub source: String,
+    /// The example text.
+    pub text: String,
+    /// `true` if the text is a `match` example that did not match; `false` for a `no_match`
+    /// example that matched.
+    pub expected_match: bool,
+}
+
+impl Engine {
+    /// Scans every rule's `match` and `no_match` examples with this engine and returns the
+    /// examples that did not behave as written. A `match` example must produce a finding of
+    /// its rule; a `no_match` example must not.
+    pub fn check_examples(&self) -> Vec<ExampleFailure> {
+        let mut failures = Vec::new();
+        for rule in self.rules() {
+            let cases = rule
+                .examples
+                .matches
+                .iter()
+                .map(|t| (t, true))
+                .chain(rule.examples.no_match.iter().map(|t| (t, false)));
+            for (text, expected_match) in cases {
+                let fired = self
+                    .scan(text)
+                    .map(|r| r.findings.iter().any(|f| f.rule_id == rule.id))
+                    .unwrap_or(false);
+                if fired != expected_match {
+                    failures.push(ExampleFailure {
+                        rule_id: rule.id.clone(),
+                        source: rule.source.clone(),
+                        text: text.clone(),
+                        expected_match,
+                    });
+                }
+            }
+        }
+        failures
+    }
+}

@@ -1,0 +1,292 @@
+//! Rule packs: the detection rules as data. The packs in `rules/*.yaml` are embedded at build
+//! time; users load their own at run time in the same format, as YAML or JSON.
+//!
+//! A pack is checked as a whole before anything is used: an invalid regex, a missing field, a
+//! duplicate id or an unknown category refuses the pack with an error naming the file, the
+//! rule and the reason.
+
+use crate::error::Error;
+use crate::finding::{Category, Severity};
+use crate::normalize::ViewKind;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// Longest pattern or keyword accepted, in bytes; keeps compiled automata small.
+const MAX_PATTERN_LEN: usize = 4096;
+/// Compiled size limit for one rule's regex.
+const REGEX_SIZE_LIMIT: usize = 4 << 20;
+
+/// A rule as written in a pack file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    category: String,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    score: Option<u8>,
+    description: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    patterns: Vec<String>,
+    #[serde(default)]
+    views: Option<Vec<String>>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    examples: Option<Examples>,
+}
+
+/// The examples a rule carries; the test suite checks every one.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Texts on which this rule must fire.
+    #[serde(default, rename = "match")]
+    pub matches: Vec<String>,
+    /// Texts on which this rule must not fire.
+    #[serde(default)]
+    pub no_match: Vec<String>,
+}
+
+/// One validated rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub score: u8,
+    pub description: String,
+    /// Lower-cased literals; the rule's patterns run only when one occurs (or always, if none).
+    pub keywords: Vec<String>,
+    pub patterns: Vec<String>,
+    /// The views the rule runs on; `None` means every view.
+    pub views: Option<Vec<ViewKind>>,
+    /// The message findings carry; the description when not set.
+    pub message: String,
+    pub examples: Examples,
+    /// The file the rule was loaded from.
+    pub source: String,
+}
+
+impl Rule {
+    /// Whether this rule runs on views of `kind`.
+    pub fn applies_to(&self, kind: ViewKind) -> bool {
+        self.views.as_ref().is_none_or(|v| v.contains(&kind))
+    }
+
+    /// The rule's patterns as one case-insensitive regex.
+    pub fn combined_pattern(&self) -> String {
+        let alternatives: Vec<String> = self.patterns.iter().map(|p| format!("(?:{p})")).collect();
+        format!("(?i){}", alternatives.join("|"))
+    }
+
+    /// Compiles the rule's patterns into one regex.
+    pub(crate) fn compile(&self) -> Result<regex::Regex, regex::Error> {
+        regex::RegexBuilder::new(&self.combined_pattern())
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+    }
+}
+
+/// A set of rules loaded from one file, validated as a whole.
+#[derive(Clone, Debug)]
+pub struct RulePack {
+    /// The file (or name) the pack came from, as used in error messages.
+    pub source: String,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    rules: Vec<serde_json::Value>,
+}
+
+impl RulePack {
+    /// Parses and validates a pack written in YAML. `source` names it in error messages.
+    pub fn from_yaml(source: &str, text: &str) -> Result<RulePack, Error> {
+        let value: serde_json::Value = serde_yaml::from_str(text)
+            .map_err(|e| Error::rule_pack(source, None, format!("not valid YAML: {e}")))?;
+        RulePack::from_value(source, value, true)
+    }
+
+    /// Parses and validates a pack written in JSON. `source` names it in error messages.
+    pub fn from_json(source: &str, text: &str) -> Result<RulePack, Error> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::rule_pack(source, None, format!("not valid JSON: {e}")))?;
+        RulePack::from_value(source, value, true)
+    }
+
+    /// Parses a pack as YAML or JSON, by its first non-blank character (JSON is YAML too, but
+    /// the JSON parser gives better error positions).
+    pub fn parse(source: &str, text: &str) -> Result<RulePack, Error> {
+        if text.trim_start().starts_with('{') {
+            RulePack::from_json(source, text)
+        } else {
+            RulePack::from_yaml(source, text)
+        }
+    }
+
+    /// Validates an already parsed pack. `compile_check` compiles every regex; the embedded
+    /// packs skip it at run time because the test suite compiles them.
+    pub(crate) fn from_value(
+        source: &str,
+        value: serde_json::Value,
+        compile_check: bool,
+    ) -> Result<RulePack, Error> {
+        let file: PackFile = serde_json::from_value(value).map_err(|e| {
+            Error::rule_pack(
+                source,
+                None,
+                format!("expected a mapping with a `rules` list: {e}"),
+            )
+        })?;
+        let mut seen = HashSet::new();
+        let mut rules = Vec::with_capacity(file.rules.len());
+        for (index, raw) in file.rules.into_iter().enumerate() {
+            let label = raw
+                .get("id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("#{} (no id)", index + 1));
+            let spec: RuleSpec = serde_json::from_value(raw)
+                .map_err(|e| Error::rule_pack(source, Some(&label), e))?;
+            let rule = validate(source, spec, compile_check)?;
+            if !seen.insert(rule.id.clone()) {
+                return Err(Error::rule_pack(source, Some(&rule.id), "duplicate id"));
+            }
+            rules.push(rule);
+        }
+        Ok(RulePack {
+            source: source.to_owned(),
+            rules,
+        })
+    }
+
+    /// The packs embedded in the library, in file-name order.
+    pub fn embedded() -> Result<Vec<RulePack>, Error> {
+        EMBEDDED_JSON
+            .iter()
+            .map(|(file, json)| {
+                let value: serde_json::Value =
+                    serde_json::from_str(json).map_err(|e| Error::rule_pack(file, None, e))?;
+                RulePack::from_value(file, value, false)
+            })
+            .collect()
+    }
+
+    /// The embedded packs as written, examples included (for tests and `rules --test`).
+    pub fn embedded_with_examples() -> Result<Vec<RulePack>, Error> {
+        EMBEDDED_YAML
+            .iter()
+            .map(|(file, yaml)| RulePack::from_yaml(file, yaml))
+            .collect()
+    }
+}
+
+fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, Error> {
+    let id = spec.id.trim().to_owned();
+    let fail = |reason: String| Error::rule_pack(source, Some(&id), reason);
+    let valid_id = !id.is_empty()
+        && id.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        });
+    if !valid_id {
+        return Err(fail(
+            "id must be dotted lower-case words (a-z, 0-9, _ and -), e.g. injection.override.ignore"
+                .into(),
+        ));
+    }
+    let category = Category::parse(&spec.category).ok_or_else(|| {
+        let known: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        fail(format!(
+            "unknown category `{}` (expected one of: {})",
+            spec.category,
+            known.join(", ")
+        ))
+    })?;
+    let (severity, score) = match (spec.severity.as_deref(), spec.score) {
+        (None, None) => return Err(fail("needs a `severity` or a `score`".into())),
+        (_, Some(score)) if score > 100 => return Err(fail(format!("score {score} is over 100"))),
+        (Some(name), score) => {
+            let severity = Severity::parse(name).ok_or_else(|| {
+                fail(format!(
+                    "unknown severity `{name}` (expected low, medium, high or critical)"
+                ))
+            })?;
+            (severity, score.unwrap_or_else(|| severity.default_score()))
+        }
+        (None, Some(score)) => (Severity::from_score(score), score),
+    };
+    if spec.description.trim().is_empty() {
+        return Err(fail("description is empty".into()));
+    }
+    if spec.patterns.is_empty() {
+        return Err(fail("needs at least one pattern".into()));
+    }
+    if let Some(p) = spec
+        .patterns
+        .iter()
+        .chain(&spec.keywords)
+        .find(|p| p.is_empty() || p.len() > MAX_PATTERN_LEN)
+    {
+        return Err(fail(format!(
+            "empty or over-long pattern or keyword ({} bytes, limit {MAX_PATTERN_LEN})",
+            p.len()
+        )));
+    }
+    let views = match spec.views {
+        None => None,
+        Some(names) => {
+            let mut views = Vec::with_capacity(names.len());
+            for name in &names {
+                let kind = ViewKind::parse(name).ok_or_else(|| {
+                    let known: Vec<&str> = ViewKind::ALL.iter().map(|v| v.as_str()).collect();
+                    fail(format!(
+                        "unknown view `{name}` (expected one of: {})",
+                        known.join(", ")
+                    ))
+                })?;
+                views.push(kind);
+            }
+            Some(views)
+        }
+    };
+    let rule = Rule {
+        message: spec
+            .message
+            .unwrap_or_else(|| spec.description.trim().to_owned()),
+        id: id.clone(),
+        category,
+        severity,
+        score,
+        description: spec.description.trim().to_owned(),
+        keywords: spec.keywords.iter().map(|k| k.to_lowercase()).collect(),
+        patterns: spec.patterns,
+        views,
+        examples: spec.examples.unwrap_or_default(),
+        source: source.to_owned(),
+    };
+    if compile_check {
+        for pattern in &rule.patterns {
+            regex::RegexBuilder::new(&format!("(?i){pattern}"))
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
+        }
+    }
+    Ok(rule)
+}

@@ -1,0 +1,136 @@
+//! Scoring: findings → one risk score 0–100 → a verdict. The strongest finding dominates;
+//! findings of other rules corroborate it and raise the score; a disguise raises the score of
+//! what it disguises. Data findings (PII, secrets) score on their own scale.
+
+use crate::config::Thresholds;
+use crate::finding::{Category, Finding};
+use serde::Serialize;
+
+/// What to do with the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Allow,
+    Warn,
+    Block,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Warn => "warn",
+            Verdict::Block => "block",
+        }
+    }
+
+    pub fn from_score(score: u8, thresholds: Thresholds) -> Verdict {
+        if score >= thresholds.block {
+            Verdict::Block
+        } else if score >= thresholds.warn {
+            Verdict::Warn
+        } else {
+            Verdict::Allow
+        }
+    }
+}
+
+/// How much a second, third, ... finding adds, as a share of its own score.
+const CORROBORATION: f64 = 0.3;
+/// Points an attack finding gains when the text also disguises itself.
+const DISGUISE_BONUS: u8 = 10;
+
+/// Combines findings into the text's risk score.
+pub fn risk_score(findings: &[Finding]) -> u8 {
+    if findings.is_empty() {
+        return 0;
+    }
+    let disguised = findings.iter().any(|f| f.category == Category::Obfuscation);
+    let mut scores: Vec<u8> = findings
+        .iter()
+        .map(|f| {
+            let attack = !f.category.is_data() && f.category != Category::Obfuscation;
+            if attack && disguised {
+                f.score.saturating_add(DISGUISE_BONUS).min(100)
+            } else {
+                f.score
+            }
+        })
+        .collect();
+    scores.sort_unstable_by(|a, b| b.cmp(a));
+    let mut clear = 1.0 - f64::from(scores[0]) / 100.0;
+    for &s in &scores[1..] {
+        clear *= 1.0 - CORROBORATION * f64::from(s) / 100.0;
+    }
+    let score = (100.0 * (1.0 - clear)).round();
+    score.clamp(0.0, 100.0) as u8
+}
+
+/// Whether the span sits where a text *talks about* an attack rather than performs it: inside
+/// quotes or a code block, in a text that asks about or explains such things.
+pub fn is_discussion(text: &str, start: usize, end: usize) -> bool {
+    let quoted = inside_quotes(text, start, end) || inside_code_fence(text, start);
+    quoted && has_meta_cue(text)
+}
+
+fn inside_code_fence(text: &str, start: usize) -> bool {
+    text.get(..start)
+        .is_some_and(|before| before.matches("```").count() % 2 == 1)
+}
+
+fn inside_quotes(text: &str, start: usize, end: usize) -> bool {
+    let (Some(before), Some(after)) = (text.get(..start), text.get(end..)) else {
+        return false;
+    };
+    const PAIRS: [(char, char); 5] = [
+        ('"', '"'),
+        ('“', '”'),
+        ('«', '»'),
+        ('「', '」'),
+        ('\'', '\''),
+    ];
+    let line_before = before.rsplit('\n').next().unwrap_or("");
+    let line_after = after.split('\n').next().unwrap_or("");
+    PAIRS.iter().any(|&(open, close)| {
+        let opened = if open == close {
+            line_before.matches(open).count() % 2 == 1
+        } else {
+            match (line_before.rfind(open), line_before.rfind(close)) {
+                (Some(o), Some(c)) => o > c,
+                (Some(_), None) => true,
+                _ => false,
+            }
+        };
+        opened && line_after.contains(close)
+    })
+}
+
+/// Words of a text that asks about, explains or classifies attacks.
+fn has_meta_cue(text: &str) -> bool {
+    const CUES: [&str; 22] = [
+        "what is",
+        "what are",
+        "what does",
+        "explain",
+        "example of",
+        "examples of",
+        "for example",
+        "e.g.",
+        "such as",
+        "is this a",
+        "is this an",
+        "classify",
+        "detect",
+        "how do",
+        "how can i protect",
+        "defend",
+        "prevent",
+        "called",
+        "known as",
+        "means",
+        "translate",
+        "why do",
+    ];
+    let lower = text.to_lowercase();
+    CUES.iter().any(|cue| lower.contains(cue))
+}
