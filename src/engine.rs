@@ -118,6 +118,11 @@ impl Engine {
         &self.config
     }
 
+    /// The warn and block thresholds in force.
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+
     /// Compiles every rule's regex now (they are otherwise compiled on first use).
     pub fn warm_up(&self) -> Result<(), Error> {
         self.matcher

@@ -67,6 +67,7 @@ mod error;
 mod finding;
 pub mod heuristics;
 mod matcher;
+mod messages;
 pub mod normalize;
 mod rules;
 mod score;
@@ -75,5 +76,6 @@ pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
 pub use error::{Error, ErrorKind};
 pub use finding::{Category, Finding, Severity, Span};
+pub use messages::{Message, MessageReport, Role, TranscriptReport};
 pub use rules::{Examples, Rule, RulePack};
 pub use score::Verdict;
