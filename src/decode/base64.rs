@@ -58,7 +58,7 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
                 while j < bytes.len() && matches!(bytes[j], b'\r' | b'\n' | b' ' | b'\t') {
                     j += 1;
                 }
-                if j - i > 8 || j >= bytes.len() || sextet(bytes[j]).is_none() {
+                if j - i > 8 || !is_wrapped_line(bytes, j) {
                     break;
                 }
                 i = j;
@@ -79,6 +79,21 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
         }
         i = run_end.max(start + 1);
     }
+}
+
+/// Whether the line starting at `j` continues wrapped base64: nothing but base64 characters
+/// (and final padding), in whole groups of four, so that prose after a run is never glued on.
+fn is_wrapped_line(bytes: &[u8], j: usize) -> bool {
+    let mut k = j;
+    while k < bytes.len() && sextet(bytes[k]).is_some() {
+        k += 1;
+    }
+    let mut padded = k;
+    while padded < bytes.len() && bytes[padded] == b'=' && padded - k < 2 {
+        padded += 1;
+    }
+    let line_ends = matches!(bytes.get(padded), None | Some(b'\n' | b'\r'));
+    k - j >= 4 && (padded - j) % 4 == 0 && line_ends
 }
 
 /// Whether `b` may border a base64 run: ASCII, and not itself base64 (runs are maximal).
@@ -153,5 +168,8 @@ mod tests {
     fn short_runs_and_identifiers_are_skipped() {
         assert!(decoded("aGVsbG8= short").is_empty());
         assert!(decoded("aGVsbG8gd29ybGQgaGVs\u{e9}").is_empty());
+        // Prose on the next line is not glued onto the run.
+        let runs = decoded("aGVsbG8gd29ybGQgaGVs\nfunction build() {}");
+        assert_eq!(runs[0].0, "hello world hel");
     }
 }

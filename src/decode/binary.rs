@@ -44,9 +44,9 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
                 break;
             }
         }
-        // Glued to a word, or a group cut short: not ASCII binary.
-        let clean = count == 0 && super::is_boundary(bytes.get(i));
-        if clean && decoded.len() >= MIN_BYTES {
+        // A group cut short ends the run: the whole groups before it still count (a typo
+        // in a long message should not hide the rest), and garbage fails the text check.
+        if decoded.len() >= MIN_BYTES {
             out.push(Candidate {
                 kind: ViewKind::Binary,
                 bytes: decoded,
@@ -71,6 +71,18 @@ mod tests {
         out.clear();
         find("01001001011001110110111001101111", 100, &mut out);
         assert_eq!(out[0].bytes, b"Igno");
+    }
+
+    #[test]
+    fn whole_groups_before_a_cut_group_are_kept() {
+        let mut out = Vec::new();
+        find(
+            "01001001 01100111 01101110 01101111 011100 01100101",
+            100,
+            &mut out,
+        );
+        assert_eq!(out[0].bytes, b"Igno");
+        assert!(matches!(out[0].origin, Origin::Whole(s) if s == Span::new(0, 35)));
     }
 
     #[test]

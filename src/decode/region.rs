@@ -110,13 +110,14 @@ pub(super) fn decode(
     }
 }
 
+/// Where the context before `at` starts: the line start, at most `CONTEXT` bytes back (the
+/// search never looks further, so many regions on one long line stay linear).
 fn line_context_start(text: &str, at: usize) -> usize {
-    let floor = at.saturating_sub(CONTEXT);
-    let mut start = text[..at].rfind('\n').map_or(0, |n| n + 1).max(floor);
-    while !text.is_char_boundary(start) {
-        start += 1;
+    let mut floor = at.saturating_sub(CONTEXT);
+    while !text.is_char_boundary(floor) {
+        floor += 1;
     }
-    start
+    text[floor..at].rfind('\n').map_or(floor, |n| floor + n + 1)
 }
 
 fn line_context_end(text: &str, at: usize) -> usize {
