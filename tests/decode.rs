@@ -217,6 +217,19 @@ fn base64_attack_is_reported_in_the_base64_view_at_the_encoded_span() {
         .expect("the disguise is reported");
     assert_eq!(hidden.span, encoded_span);
     assert!(report.is_flagged());
+
+    // The encoded text alone, as a whole prompt.
+    let report = engine.scan(&encoded).expect("scan");
+    let rule = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "injection.override.ignore_previous")
+        .expect("override found in a bare base64 prompt");
+    assert_eq!(
+        (rule.view, rule.span),
+        ("base64", Span::new(0, encoded.len()))
+    );
+    assert_eq!(rule.excerpt, encoded);
 }
 
 #[test]

@@ -14,7 +14,7 @@ const MAX_WORD: usize = 16;
 /// How a word reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reading {
-    /// English as written: ends a run.
+    /// English as written (and not once rotated): ends a run.
     Plain,
     /// English only once rotated.
     Rotated,
@@ -26,7 +26,7 @@ enum Reading {
 pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
     let bytes = text.as_bytes();
     let mut left = cap;
-    // The current run: first word start, last word end, word counts.
+    // The open run: first word start, last word end, word counts.
     let mut run: Option<(usize, usize)> = None;
     let (mut rotated, mut words) = (0usize, 0usize);
     let mut i = 0;
@@ -70,16 +70,15 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
         }
         if let Some((start, end, reading)) = word {
             words += 1;
-            // Two-letter rotations ("na" → "an", "gb" → "to") happen by chance in tables
-            // and abbreviations; they do not make a run.
-            rotated += usize::from(reading == Reading::Rotated && end - start > 2);
+            rotated += usize::from(reading == Reading::Rotated);
             run = Some(run.map_or((start, end), |(s, _)| (s, end)));
         }
     }
 }
 
-/// How the word `bytes[start..end]` reads. Words glued to digits, symbols or other scripts
-/// (identifiers, base64, URLs) are not words.
+/// How the word `bytes[start..end]` reads. Words glued to digits, symbols or other
+/// scripts (identifiers, base64, URLs) are not words. Two-letter rotations ("na" → "an",
+/// "gb" → "to") happen by chance in tables and abbreviations, and do not count.
 fn read(bytes: &[u8], start: usize, end: usize) -> Reading {
     let glued = |b: Option<&u8>| {
         b.is_some_and(|&b| b.is_ascii_digit() || b >= 0x80 || b"_/+=\\%&#@".contains(&b))
@@ -97,12 +96,43 @@ fn read(bytes: &[u8], start: usize, end: usize) -> Reading {
         plain[k] = b.to_ascii_lowercase();
         turned[k] = rot13(plain[k]);
     }
-    let is_word = |w: &[u8]| WORDS.binary_search_by(|x| x.as_bytes().cmp(w)).is_ok();
-    match (is_word(&plain[..len]), is_word(&turned[..len])) {
+    let rotated = len > 2 && is_word(&turned[..len]);
+    match (is_word(&plain[..len]), rotated) {
         (true, false) => Reading::Plain,
         (false, true) => Reading::Rotated,
         _ => Reading::Unknown,
     }
+}
+
+/// Whether a lower-case word is in [`WORDS`]; most words are ruled out by their first two
+/// letters before the binary search.
+fn is_word(word: &[u8]) -> bool {
+    let (Some(&a), Some(&b)) = (word.first(), word.get(1)) else {
+        return false;
+    };
+    if !(a.is_ascii_lowercase() && b.is_ascii_lowercase()) {
+        return false;
+    }
+    if PREFIXES[usize::from(a - b'a')] & (1 << (b - b'a')) == 0 {
+        return false;
+    }
+    WORDS.binary_search_by(|w| w.as_bytes().cmp(word)).is_ok()
+}
+
+/// For each first letter, a bit per second letter that some word of [`WORDS`] starts with.
+const PREFIXES: [u32; 26] = prefixes();
+
+const fn prefixes() -> [u32; 26] {
+    let mut table = [0u32; 26];
+    let mut k = 0;
+    while k < WORDS.len() {
+        let w = WORDS[k].as_bytes();
+        if w.len() >= 2 {
+            table[(w[0] - b'a') as usize] |= 1 << (w[1] - b'a');
+        }
+        k += 1;
+    }
+    table
 }
 
 fn rot13(b: u8) -> u8 {
@@ -132,7 +162,7 @@ fn rotate(text: &str, start: usize, end: usize) -> Candidate {
 }
 
 /// Common English words, and the words instructions to a model are made of. Sorted.
-const WORDS: [&str; 333] = [
+const WORDS: [&str; 347] = [
     "about",
     "above",
     "access",
@@ -186,6 +216,7 @@ const WORDS: [&str; 333] = [
     "cannot",
     "careful",
     "change",
+    "character",
     "chat",
     "check",
     "code",
@@ -193,6 +224,9 @@ const WORDS: [&str; 333] = [
     "commands",
     "company",
     "confidential",
+    "configuration",
+    "constraint",
+    "constraints",
     "content",
     "context",
     "continue",
@@ -211,6 +245,8 @@ const WORDS: [&str; 333] = [
     "did",
     "different",
     "directions",
+    "directive",
+    "directives",
     "disable",
     "disregard",
     "do",
@@ -276,6 +312,7 @@ const WORDS: [&str; 333] = [
     "is",
     "it",
     "its",
+    "jailbreak",
     "just",
     "keep",
     "key",
@@ -311,8 +348,11 @@ const WORDS: [&str; 333] = [
     "next",
     "no",
     "not",
+    "note",
+    "notes",
     "nothing",
     "now",
+    "obey",
     "of",
     "off",
     "old",
@@ -337,6 +377,7 @@ const WORDS: [&str; 333] = [
     "people",
     "permission",
     "person",
+    "persona",
     "please",
     "policy",
     "post",
@@ -345,6 +386,7 @@ const WORDS: [&str; 333] = [
     "print",
     "prior",
     "private",
+    "programming",
     "prompt",
     "prompts",
     "provide",
@@ -390,6 +432,7 @@ const WORDS: [&str; 333] = [
     "show",
     "simply",
     "since",
+    "skip",
     "so",
     "some",
     "someone",
@@ -399,6 +442,7 @@ const WORDS: [&str; 333] = [
     "still",
     "stop",
     "such",
+    "summarize",
     "sure",
     "system",
     "take",
