@@ -38,6 +38,7 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
         chars.clear();
         let mut line = 0;
         let mut end = i;
+        let mut padded = false;
         while i < bytes.len() {
             let b = bytes[i];
             if let Some(v) = sextet(b) {
@@ -52,6 +53,7 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
                     i += 1;
                 }
                 end = i;
+                padded = true;
                 break;
             } else if (b == b'\n' || b == b'\r') && line >= MIN_WRAPPED_LINE && line % 4 == 0 {
                 let mut j = i;
@@ -68,8 +70,10 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
             }
         }
         let run_end = i;
-        // A run glued to a word of another script is part of that word, not data.
-        if end - start >= MIN_CHARS && bytes.get(run_end).is_none_or(|&b| beside_run(b)) {
+        // A run glued to a word of another script is part of that word, not data; padding
+        // ends a run even when the next one follows at once.
+        let ended = padded || bytes.get(run_end).is_none_or(|&b| beside_run(b));
+        if end - start >= MIN_CHARS && ended {
             let decoded = decode_sextets(&chars, cap);
             out.push(Candidate {
                 kind: ViewKind::Base64,
@@ -153,6 +157,13 @@ mod tests {
             decoded("Pz8-Pz8-Pz8-Pz8-")[0].0,
             decoded("Pz8+Pz8+Pz8+Pz8+")[0].0
         );
+    }
+
+    #[test]
+    fn padded_runs_back_to_back_are_each_decoded() {
+        let runs = decoded("aGVsbG8gd29ybGQ=aGVsbG8gd29ybGQ=");
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1], ("hello world".to_owned(), Span::new(16, 32)));
     }
 
     #[test]
