@@ -32,6 +32,16 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
             i += 1;
             continue;
         }
+        // Most runs in prose are words: skip them without collecting anything.
+        let word_end = i + bytes[i..]
+            .iter()
+            .take_while(|&&b| sextet(b).is_some())
+            .count();
+        let continues = matches!(bytes.get(word_end), Some(b'=' | b'\n' | b'\r'));
+        if word_end - i < MIN_CHARS && !continues {
+            i = word_end;
+            continue;
+        }
         // A maximal run starting at `i`: base64 characters, line breaks between long lines,
         // and at most two `=` that end it.
         let start = i;
