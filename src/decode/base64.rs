@@ -1,7 +1,7 @@
 //! Base64 runs, standard (`+/`) and url-safe (`-_`), with or without padding, also wrapped
 //! across lines (as MIME and PEM wrap them).
 
-use super::Candidate;
+use super::{Candidate, Sink};
 use crate::finding::Span;
 use crate::normalize::ViewKind;
 
@@ -23,7 +23,7 @@ fn sextet(b: u8) -> Option<u8> {
 }
 
 /// Finds base64 runs in `text` and decodes up to `cap` bytes of each.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut chars: Vec<u8> = Vec::new();
@@ -85,11 +85,14 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
         let ended = padded || bytes.get(run_end).is_none_or(|&b| beside_run(b));
         if end - start >= MIN_CHARS && ended {
             let decoded = decode_sextets(&chars, cap);
-            out.push(Candidate {
+            let candidate = Candidate {
                 kind: ViewKind::Base64,
                 bytes: decoded,
                 origin: super::Origin::Whole(Span::new(start, end)),
-            });
+            };
+            if !out.take(candidate) {
+                return;
+            }
         }
         i = run_end.max(start + 1);
     }

@@ -1,6 +1,6 @@
 //! ASCII binary: groups of eight bits (`01001001 01100111`), separated by spaces or not.
 
-use super::{Candidate, Origin};
+use super::{Candidate, Origin, Sink};
 use crate::finding::Span;
 use crate::normalize::ViewKind;
 
@@ -12,7 +12,7 @@ fn is_bit(b: u8) -> bool {
 }
 
 /// Finds runs of 8-bit groups in `text` and decodes up to `cap` bytes of each.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -47,11 +47,14 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
         // A group cut short ends the run: the whole groups before it still count (a typo
         // in a long message should not hide the rest), and garbage fails the text check.
         if decoded.len() >= MIN_BYTES {
-            out.push(Candidate {
+            let candidate = Candidate {
                 kind: ViewKind::Binary,
                 bytes: decoded,
                 origin: Origin::Whole(Span::new(start, end)),
-            });
+            };
+            if !out.take(candidate) {
+                return;
+            }
         }
         i = i.max(start + 1);
     }

@@ -1,7 +1,7 @@
 //! HTML character references: numeric (`&#73;`, `&#x67;`) and common named ones (`&lt;`).
 
 use super::region::{self, Style, Token, Value};
-use super::Candidate;
+use super::Sink;
 use crate::normalize::ViewKind;
 
 const STYLE: Style = Style {
@@ -42,7 +42,7 @@ const NAMED: [(&str, char); 28] = [
 ];
 
 /// Finds regions of HTML character references in `text` and decodes up to `cap` bytes.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;

@@ -3,7 +3,7 @@
 //! is hex data written C-style, and goes to the hex view.
 
 use super::region::{self, Style, Token, Value};
-use super::{hex_value, Candidate};
+use super::{hex_value, Sink};
 use crate::normalize::ViewKind;
 
 const STYLE: Style = Style {
@@ -42,7 +42,7 @@ fn simple_escape(bytes: &[u8], i: usize) -> Option<(char, usize)> {
 }
 
 /// Finds regions of backslash escapes in `text` and decodes up to `cap` bytes of them.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;

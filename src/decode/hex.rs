@@ -2,7 +2,7 @@
 //! (`49 67 6e`, `0x49 0x67`, `49:67:6e`, `0x49,0x67`). `\x49\x67` is found by the escape
 //! finder, which hands pure `\x` runs to the hex view.
 
-use super::{hex_byte, hex_value, is_boundary, Candidate, Origin};
+use super::{hex_byte, hex_value, is_boundary, Candidate, Origin, Sink};
 use crate::finding::Span;
 use crate::normalize::ViewKind;
 
@@ -10,7 +10,7 @@ use crate::normalize::ViewKind;
 const MIN_BYTES: usize = 6;
 
 /// Finds hex runs in `text` and decodes up to `cap` bytes of each.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -18,8 +18,10 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
             i += 1;
             continue;
         }
-        let next = contiguous(bytes, i, cap, out).max(pairs(bytes, i, cap, out));
-        i = next.max(i + 1);
+        let (Some(a), Some(b)) = (contiguous(bytes, i, cap, out), pairs(bytes, i, cap, out)) else {
+            return;
+        };
+        i = a.max(b).max(i + 1);
     }
 }
 
@@ -31,8 +33,9 @@ fn prefix(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// A run of hex digits from `i` (after an optional `0x`); returns where the scan may go on.
-fn contiguous(bytes: &[u8], i: usize, cap: usize, out: &mut Vec<Candidate>) -> usize {
+/// A run of hex digits from `i` (after an optional `0x`); returns where the scan may go on,
+/// or `None` when the sink wants no more.
+fn contiguous(bytes: &[u8], i: usize, cap: usize, out: &mut dyn Sink) -> Option<usize> {
     let digits_start = i + prefix(bytes, i);
     let mut end = digits_start;
     while end < bytes.len() && hex_value(bytes[end]).is_some() {
@@ -40,23 +43,23 @@ fn contiguous(bytes: &[u8], i: usize, cap: usize, out: &mut Vec<Candidate>) -> u
     }
     let digits = end - digits_start;
     if digits < 2 * MIN_BYTES || digits % 2 != 0 || !is_boundary(bytes.get(end)) {
-        return if digits_start > i { end } else { i };
+        return Some(if digits_start > i { end } else { i });
     }
     let take = (digits / 2).min(cap);
     let decoded: Vec<u8> = (0..take)
         .filter_map(|k| hex_byte(bytes, digits_start + 2 * k))
         .collect();
-    out.push(Candidate {
+    let candidate = Candidate {
         kind: ViewKind::Hex,
         bytes: decoded,
         origin: Origin::Whole(Span::new(i, end)),
-    });
-    end
+    };
+    out.take(candidate).then_some(end)
 }
 
 /// A list of byte pairs from `i`, one separator style throughout; returns where the scan may
-/// go on.
-fn pairs(bytes: &[u8], i: usize, cap: usize, out: &mut Vec<Candidate>) -> usize {
+/// go on, or `None` when the sink wants no more.
+fn pairs(bytes: &[u8], i: usize, cap: usize, out: &mut dyn Sink) -> Option<usize> {
     let mut decoded = Vec::new();
     let mut pos = i;
     let mut end = i;
@@ -91,14 +94,14 @@ fn pairs(bytes: &[u8], i: usize, cap: usize, out: &mut Vec<Candidate>) -> usize 
         pos = end + sep_len;
     }
     if decoded.len() < MIN_BYTES {
-        return i;
+        return Some(i);
     }
-    out.push(Candidate {
+    let candidate = Candidate {
         kind: ViewKind::Hex,
         bytes: decoded,
         origin: Origin::Whole(Span::new(i, end)),
-    });
-    end
+    };
+    out.take(candidate).then_some(end)
 }
 
 #[cfg(test)]

@@ -174,6 +174,48 @@ struct Candidate {
     origin: Origin,
 }
 
+/// Where finders hand their candidates. `take` returns `false` when no more are wanted (the
+/// budget is spent), and the finder stops: nothing is decoded past the bounds.
+trait Sink {
+    fn take(&mut self, candidate: Candidate) -> bool;
+}
+
+impl Sink for Vec<Candidate> {
+    fn take(&mut self, candidate: Candidate) -> bool {
+        self.push(candidate);
+        true
+    }
+}
+
+/// Keeps the candidates that decode to text, within budget, as runs of the original text.
+struct Keeper<'a> {
+    /// Where the scanned text came from.
+    origin: &'a Origin,
+    depth: u8,
+    budget: &'a mut Budget,
+    runs: Vec<Run>,
+}
+
+impl Sink for Keeper<'_> {
+    fn take(&mut self, candidate: Candidate) -> bool {
+        let budget = &mut *self.budget;
+        if budget.runs == 0 || budget.bytes == 0 {
+            return false;
+        }
+        if let Some(decoded) = as_text(candidate.bytes, budget.bytes) {
+            budget.runs -= 1;
+            budget.bytes = budget.bytes.saturating_sub(decoded.len() + 1);
+            self.runs.push(Run {
+                kind: candidate.kind,
+                text: decoded,
+                origin: candidate.origin.through(self.origin),
+                depth: self.depth,
+            });
+        }
+        budget.runs > 0 && budget.bytes > 0
+    }
+}
+
 /// A decoded run that was kept.
 struct Run {
     kind: ViewKind,
@@ -191,45 +233,34 @@ fn find_runs(
     outer_kind: Option<ViewKind>,
     budget: &mut Budget,
 ) -> Vec<Run> {
-    let mut runs = Vec::new();
+    let mut keeper = Keeper {
+        origin,
+        depth,
+        budget,
+        runs: Vec::new(),
+    };
     for kind in KINDS {
-        if budget.runs == 0 || budget.bytes == 0 {
+        let cap = keeper.budget.bytes;
+        if keeper.budget.runs == 0 || cap == 0 {
             break;
         }
         // ROT13 of ROT13 is the text again.
         if kind == ViewKind::Rot13 && outer_kind == Some(ViewKind::Rot13) {
             continue;
         }
-        let mut candidates = Vec::new();
-        let cap = budget.bytes;
+        let sink: &mut dyn Sink = &mut keeper;
         match kind {
-            ViewKind::Base64 => base64::find(text, cap, &mut candidates),
-            ViewKind::Hex => hex::find(text, cap, &mut candidates),
-            ViewKind::Percent => percent::find(text, cap, &mut candidates),
-            ViewKind::Escape => escape::find(text, cap, &mut candidates),
-            ViewKind::Entity => entity::find(text, cap, &mut candidates),
-            ViewKind::Rot13 => rot13::find(text, cap, &mut candidates),
-            ViewKind::Binary => binary::find(text, cap, &mut candidates),
+            ViewKind::Base64 => base64::find(text, cap, sink),
+            ViewKind::Hex => hex::find(text, cap, sink),
+            ViewKind::Percent => percent::find(text, cap, sink),
+            ViewKind::Escape => escape::find(text, cap, sink),
+            ViewKind::Entity => entity::find(text, cap, sink),
+            ViewKind::Rot13 => rot13::find(text, cap, sink),
+            ViewKind::Binary => binary::find(text, cap, sink),
             _ => {}
         }
-        for candidate in candidates {
-            if budget.runs == 0 || budget.bytes == 0 {
-                break;
-            }
-            let Some(decoded) = as_text(candidate.bytes, budget.bytes) else {
-                continue;
-            };
-            budget.runs -= 1;
-            budget.bytes = budget.bytes.saturating_sub(decoded.len() + 1);
-            runs.push(Run {
-                kind: candidate.kind,
-                text: decoded,
-                origin: candidate.origin.through(origin),
-                depth,
-            });
-        }
     }
-    runs
+    keeper.runs
 }
 
 /// Share of characters that must be printable for decoded bytes to count as text.
@@ -382,6 +413,32 @@ mod tests {
         let bytes = "ignore é".as_bytes().to_vec();
         let cut = bytes.len() - 1;
         assert_eq!(as_text(bytes, cut).as_deref(), Some("ignore "));
+    }
+
+    /// Takes `left` candidates, then asks for no more.
+    struct Stopper {
+        left: usize,
+        taken: usize,
+    }
+
+    impl Sink for Stopper {
+        fn take(&mut self, _: Candidate) -> bool {
+            self.taken += 1;
+            self.left -= 1;
+            self.left > 0
+        }
+    }
+
+    #[test]
+    fn finders_stop_when_the_sink_wants_no_more() {
+        let text = "aGVsbG8gd29ybGQ=".repeat(50);
+        let mut sink = Stopper { left: 3, taken: 0 };
+        base64::find(&text, 1000, &mut sink);
+        assert_eq!(sink.taken, 3);
+        let text = "%41%42 ".repeat(50) + &"x".repeat(400) + &"%41%42 ".repeat(50);
+        let mut sink = Stopper { left: 1, taken: 0 };
+        percent::find(&text, 1000, &mut sink);
+        assert_eq!(sink.taken, 1);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Percent-encoding (`%49%67nore`, `ignore%20all%20previous`), alone or mixed with plain text.
 
 use super::region::{self, Style, Token, Value};
-use super::{hex_byte, Candidate};
+use super::{hex_byte, Sink};
 use crate::normalize::ViewKind;
 
 const STYLE: Style = Style {
@@ -15,7 +15,7 @@ fn plus_is_space(bytes: &[u8], i: usize) -> Option<(char, usize)> {
 }
 
 /// Finds percent-encoded regions in `text` and decodes up to `cap` bytes of them.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;

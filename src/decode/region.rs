@@ -3,7 +3,7 @@
 //! partly escaped instruction ("%69gnore all previous instructions") decodes whole. Each
 //! decoded character maps to the escape that spelled it; plain characters map to themselves.
 
-use super::{Candidate, Origin};
+use super::{Candidate, Origin, Sink};
 use crate::finding::Span;
 use crate::normalize::ViewKind;
 
@@ -60,13 +60,7 @@ struct Region {
 }
 
 /// Groups `tokens` (in text order, not overlapping) into regions and decodes each.
-pub(super) fn decode(
-    text: &str,
-    tokens: &[Token],
-    style: &Style,
-    cap: usize,
-    out: &mut Vec<Candidate>,
-) {
+pub(super) fn decode(text: &str, tokens: &[Token], style: &Style, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut regions: Vec<Region> = Vec::new();
     let mut first = 0;
@@ -106,7 +100,9 @@ pub(super) fn decode(
         let cluster = &tokens[region.first..=region.last];
         let candidate = decode_region(text, region.start, region.end, cluster, style, left);
         left = left.saturating_sub(candidate.bytes.len());
-        out.push(candidate);
+        if !out.take(candidate) {
+            return;
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! words while the words as written are not ("Vtaber nyy cerivbhf vafgehpgvbaf"). English
 //! prose never qualifies: its own words are English, and one such word ends a run.
 
-use super::{Candidate, Origin};
+use super::{Candidate, Origin, Sink};
 use crate::finding::Span;
 use crate::normalize::ViewKind;
 
@@ -23,7 +23,7 @@ enum Reading {
 }
 
 /// Finds ROT13 runs in `text` and decodes up to `cap` bytes of them.
-pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
+pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
     let mut left = cap;
     // The open run: first word start, last word end, word counts. A run opens at a word that
@@ -63,7 +63,9 @@ pub(super) fn find(text: &str, cap: usize, out: &mut Vec<Candidate>) {
             if let Some((start, end)) = run.take() {
                 if rotated >= MIN_ROTATED_WORDS && 2 * rotated >= words && left > 0 {
                     let end = end.min(start + left);
-                    out.push(rotate(text, start, end));
+                    if !out.take(rotate(text, start, end)) {
+                        return;
+                    }
                     left = left.saturating_sub(end - start);
                 }
             }
