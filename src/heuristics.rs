@@ -47,6 +47,7 @@ fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
     let mut splitting = 0usize;
     let mut overrides = 0usize;
     let mut first: Option<Span> = None;
+    let mut tag_span: Option<Span> = None;
     let mut flag = false;
     let mut prev: Option<char> = None;
     let mut chars = text.char_indices().peekable();
@@ -60,6 +61,8 @@ fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
             if !flag {
                 tags += 1;
                 hit = true;
+                let start = tag_span.map_or(i, |t| t.start);
+                tag_span = Some(Span::new(start, span.end));
                 if let Some(a) = char::from_u32(c as u32 - 0xE0000).filter(|a| !a.is_control()) {
                     if shadow.len() < 80 {
                         shadow.push(a);
@@ -108,11 +111,11 @@ fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
         prev = Some(c);
     }
     let span = first.unwrap_or(Span::new(0, 0));
-    if tags > 0 {
+    if let Some(tag_span) = tag_span.filter(|_| tags > 0) {
         out.push(finding(
             "obfuscation.invisible_characters",
             TAG_SCORE,
-            span,
+            tag_span,
             format!(
                 "{tags} Unicode tag characters hide text that is invisible on screen: {shadow:?}"
             ),
@@ -350,14 +353,15 @@ fn is_odd_token(token: &str) -> bool {
     }
     // A lower-case letter followed by an upper-case one inside a long token (`similarlyNow`),
     // or capitals glued after lower case and before it (`SureBEtera`).
-    let chars: Vec<char> = token.chars().collect();
-    let camel = chars
-        .windows(2)
-        .any(|w| w[0].is_lowercase() && w[1].is_uppercase());
-    let glued = chars
-        .windows(3)
-        .any(|w| w[0].is_uppercase() && w[1].is_uppercase() && w[2].is_lowercase())
-        && chars.first().is_some_and(|c| c.is_uppercase());
+    let mut camel = false;
+    let mut glued = false;
+    let (mut a, mut b) = (' ', ' ');
+    for (i, c) in token.chars().enumerate() {
+        camel |= b.is_lowercase() && c.is_uppercase();
+        glued |= i >= 2 && a.is_uppercase() && b.is_uppercase() && c.is_lowercase();
+        (a, b) = (b, c);
+    }
+    glued &= token.chars().next().is_some_and(char::is_uppercase);
     (camel || glued) && letters >= 6 || (symbols == 1 && inner_symbol(token))
 }
 

@@ -263,9 +263,20 @@ pub fn is_tag(c: char) -> bool {
 /// from it. Plain ASCII prose builds one view and costs one pass over the bytes.
 pub fn normalize(text: &str) -> Normalized {
     let mut stats = NormalizeStats::default();
-    let normalized = fold(text, &mut stats);
+    let normalized = fold(text, false, &mut stats);
     let mut views = Vec::with_capacity(1);
-    let skeleton = skeleton::skeleton(&normalized, ViewKind::Skeleton, &mut stats);
+    let skeleton = if stats.tags > 0 {
+        // Tag characters are an invisible copy of ASCII: the skeleton view shows what they
+        // spell, in place, so that rules read the hidden text.
+        let revealed = fold(text, true, &mut NormalizeStats::default());
+        let folded = skeleton::skeleton(&revealed, ViewKind::Skeleton, &mut stats);
+        Some(folded.unwrap_or(View {
+            kind: ViewKind::Skeleton,
+            ..revealed
+        }))
+    } else {
+        skeleton::skeleton(&normalized, ViewKind::Skeleton, &mut stats)
+    };
     let despaced = despace::despace(&normalized, &mut stats).map(|joined| {
         // Split letters may also be disguised ("1 g n 0 r 3"): fold the joined text too. Its
         // look-alikes and leet words were counted already if they were in the skeleton view.
@@ -282,8 +293,9 @@ pub fn normalize(text: &str) -> Normalized {
 ///
 /// A character and the combining marks after it are normalized together, so that decomposed
 /// text (`e` + U+0301) composes as NFKC would compose it; every output character maps back to
-/// the whole sequence it came from.
-fn fold(text: &str, stats: &mut NormalizeStats) -> View {
+/// the whole sequence it came from. With `reveal_tags`, tag characters are replaced by the
+/// ASCII characters they shadow instead of being removed.
+fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
     let plain = text
         .bytes()
         .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
@@ -320,6 +332,11 @@ fn fold(text: &str, stats: &mut NormalizeStats) -> View {
         }
         if is_tag(c) {
             stats.tags += 1;
+            let shadow = char::from_u32(u32::from(c) - 0xE0000)
+                .filter(|a| a.is_ascii_graphic() || *a == ' ');
+            if let Some(a) = shadow.filter(|_| reveal_tags) {
+                out.push(a.to_ascii_lowercase(), Span::new(i, i + c.len_utf8()));
+            }
             continue;
         }
         let mut end = i + c.len_utf8();
