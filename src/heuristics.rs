@@ -286,6 +286,11 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     }
     let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..];
+    // A suffix counts only if its brackets do not nest; if the whole line nests, so (nearly
+    // always) does its tail.
+    if brackets_nest(line) {
+        return;
+    }
     let mut tokens: Vec<(usize, &str)> = Vec::new();
     let mut at = 0;
     for token in line.split(' ') {

@@ -20,7 +20,7 @@ fn is_separator(c: char) -> bool {
 }
 
 fn is_letter(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    c.is_alphanumeric() || !c.is_ascii() && is_combining_mark(c)
 }
 
 /// A run of single letters: where each letter is, and the gaps between them.
@@ -33,6 +33,9 @@ struct Run {
 
 /// Joins the runs of split letters in `source`, or `None` when it has none.
 pub(super) fn despace(source: &View, stats: &mut NormalizeStats) -> Option<View> {
+    if !may_have_runs(&source.text) {
+        return None;
+    }
     let runs = find_runs(&source.text);
     if runs.is_empty() {
         return None;
@@ -58,6 +61,43 @@ pub(super) fn despace(source: &View, stats: &mut NormalizeStats) -> Option<View>
     }
     out.push_from(source, copied..source.text.len());
     Some(out.finish(ViewKind::Despaced, source.depth))
+}
+
+/// A quick look at the bytes: whether the text may hold a run of single letters. Text with
+/// non-ASCII characters is left to [`find_runs`].
+fn may_have_runs(text: &str) -> bool {
+    let b = text.as_bytes();
+    let (mut singles, mut gap, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        if !c.is_ascii() {
+            return true;
+        }
+        if c.is_ascii_alphanumeric() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            singles = match (i - start, singles) {
+                (1, 0) => 1,
+                (1, n) if gap <= MAX_GAP => n + 1,
+                (1, _) => 1,
+                _ => 0,
+            };
+            if singles >= MIN_RUN {
+                return true;
+            }
+            gap = 0;
+            continue;
+        }
+        if is_separator(char::from(c)) {
+            gap += 1;
+        } else {
+            singles = 0;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Finds the runs of at least [`MIN_RUN`] single letters (one of them alphabetic) separated by

@@ -12,7 +12,7 @@ pub use skeleton::confusable;
 
 use crate::finding::Span;
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Which transformation of the original text a view is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,7 +85,8 @@ impl ViewKind {
 /// Maps each byte of a view back to the byte range of the original text it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OffsetMap {
-    /// The view is byte-for-byte the original text.
+    /// Byte `i` of the view came from byte `i` of the original (the view is the original, or
+    /// the original with ASCII letters lower-cased).
     Identity,
     /// `start[i]..end[i]` is the original range that view byte `i` came from.
     Table { start: Vec<u32>, end: Vec<u32> },
@@ -155,6 +156,12 @@ impl ViewBuilder {
 
     /// Appends one character that came from `original`.
     pub fn push(&mut self, c: char, original: Span) {
+        if c.is_ascii() {
+            self.text.push(c);
+            self.start.push(original.start as u32);
+            self.end.push(original.end as u32);
+            return;
+        }
         let mut buf = [0u8; 4];
         self.push_str(c.encode_utf8(&mut buf), original);
     }
@@ -245,7 +252,7 @@ pub fn is_variation_selector(c: char) -> bool {
 /// A combining mark that belongs to the character before it (variation selectors and the
 /// combining grapheme joiner are combining marks too, but normalization removes them).
 fn is_attached_mark(c: char) -> bool {
-    is_combining_mark(c) && !is_variation_selector(c) && !is_invisible(c)
+    !c.is_ascii() && is_combining_mark(c) && !is_variation_selector(c) && !is_invisible(c)
 }
 
 /// Whether a character is a bidirectional control.
@@ -296,11 +303,14 @@ pub fn normalize(text: &str) -> Normalized {
 /// the whole sequence it came from. With `reveal_tags`, tag characters are replaced by the
 /// ASCII characters they shadow instead of being removed.
 fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
-    let plain = text
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
-    if plain {
-        return View::identity(ViewKind::Normalized, text);
+    if text.is_ascii() {
+        // Lower-casing ASCII keeps every byte in place, so the map stays the identity.
+        return View {
+            kind: ViewKind::Normalized,
+            text: text.to_ascii_lowercase(),
+            map: OffsetMap::Identity,
+            depth: 0,
+        };
     }
     let mut out = ViewBuilder::with_capacity(text.len());
     let mut segment = String::new();
@@ -343,6 +353,12 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
         let marked = chars.peek().is_some_and(|&(_, m)| is_attached_mark(m));
         if c.is_ascii() && !marked {
             out.push(c.to_ascii_lowercase(), Span::new(i, end));
+            continue;
+        }
+        if !marked && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+            for l in c.to_lowercase() {
+                out.push(l, Span::new(i, end));
+            }
             continue;
         }
         segment.clear();

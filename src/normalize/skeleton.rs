@@ -53,7 +53,7 @@ struct Word {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '@' | '$' | '!') || is_combining_mark(c)
+    c.is_alphanumeric() || matches!(c, '@' | '$' | '!') || !c.is_ascii() && is_combining_mark(c)
 }
 
 /// The letter a leet character stands for; `1` is decided by its neighbours.
@@ -79,7 +79,7 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
     let suspicious = |b: u8| {
         !b.is_ascii() || matches!(b, b'0' | b'1' | b'3'..=b'5' | b'7'..=b'9' | b'@' | b'$' | b'!')
     };
-    if !text.bytes().any(suspicious) {
+    if !text.bytes().any(suspicious) || text.is_ascii() && !has_leet_next_to_letter(text) {
         return None;
     }
     let mut words: Vec<Word> = Vec::new();
@@ -165,6 +165,20 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
     let mut b = out?;
     b.push_from(source, copied..text.len());
     Some(b.finish(kind, source.depth))
+}
+
+/// Whether an ASCII text has a leet character beside a letter (`!` between two letters).
+fn has_leet_next_to_letter(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| {
+        let before = i > 0 && b[i - 1].is_ascii_alphabetic();
+        let after = b.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
+        match b[i] {
+            b'!' => before && after,
+            b'0' | b'1' | b'3'..=b'5' | b'7'..=b'9' | b'@' | b'$' => before || after,
+            _ => false,
+        }
+    })
 }
 
 /// Latin letters, look-alike letters and other letters in a word.
