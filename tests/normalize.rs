@@ -242,6 +242,7 @@ fn numbers_and_identifiers_are_not_leetspeak() {
         "the covid19 numbers for 4k screens went up by 15%",
         "use sha256 and b2b, p2p or e2e encryption, version 1.2.3",
         "my phone is 555-0134 and I have 3 cats",
+        "blob: q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9z0X1c2V3b4N5m6Q7w8E9r0T1y2/a+b/c+d/e+f/g",
     ] {
         let n = normalize(text);
         assert_eq!(n.views.len(), 1, "{text:?}");

@@ -111,7 +111,11 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
             (2.., 0, 0) => LookAlikes::Whole,
             _ => LookAlikes::None,
         };
-        let leet = leet_kind(word);
+        let leet = if in_blob(text, start, end) {
+            Leet::None
+        } else {
+            leet_kind(word)
+        };
         strong |= leet == Leet::Strong;
         if look != LookAlikes::None || leet != Leet::None {
             words.push(Word {
@@ -165,6 +169,28 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
     let mut b = out?;
     b.push_from(source, copied..text.len());
     Some(b.finish(kind, source.depth))
+}
+
+/// Longest whitespace-free stretch, in bytes, still read as words rather than as a blob.
+const MAX_WORDS_RUN: usize = 64;
+
+/// Whether the word at `start..end` lies inside a long whitespace-free blob (base64, a URL, a
+/// hash), where digits between letters are data, not leetspeak. Looks at most
+/// [`MAX_WORDS_RUN`] bytes to each side.
+fn in_blob(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let left = b[..start]
+        .iter()
+        .rev()
+        .take(MAX_WORDS_RUN + 1)
+        .take_while(|c| !c.is_ascii_whitespace())
+        .count();
+    let right = b[end..]
+        .iter()
+        .take(MAX_WORDS_RUN + 1)
+        .take_while(|c| !c.is_ascii_whitespace())
+        .count();
+    left + (end - start) + right > MAX_WORDS_RUN
 }
 
 /// Whether an ASCII text has a leet character beside a letter (`!` between two letters).
