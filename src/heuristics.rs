@@ -1,35 +1,426 @@
 //! Heuristic detectors that are not rules: invisible, bidi and tag characters, look-alike
-//! letters, high-entropy runs and adversarial gibberish. They read the text and the views'
-//! statistics and report findings like rules do.
+//! letters inside Latin words, high-entropy runs and adversarial gibberish suffixes. They read
+//! the original text and the normalized view and report findings like rules do, under the
+//! `obfuscation` category.
+//!
+//! Scores are calibrated against false positives: a lone zero-width space or an emoji's
+//! variation selector is weak evidence, Unicode tag characters (an invisible copy of ASCII) are
+//! strong, and so is a request followed by a tail of token salad with broken brackets.
 
 use crate::finding::{Category, Finding, Severity, Span};
-use crate::normalize::Normalized;
+use crate::normalize::{
+    confusable, is_bidi_control, is_invisible, is_tag, is_variation_selector, Normalized, Script,
+};
+
+/// Score of text hidden in Unicode tag characters.
+const TAG_SCORE: u8 = 70;
+/// Score of a request followed by adversarial token salad.
+const GIBBERISH_SCORE: u8 = 60;
+/// Score of a long random-looking run (weak: keys, hashes and blobs are common).
+const ENTROPY_SCORE: u8 = 20;
 
 /// Runs every heuristic detector.
 pub fn detect(text: &str, normalized: &Normalized, out: &mut Vec<Finding>) {
-    let stats = &normalized.stats;
-    let hidden = stats.invisible + stats.bidi + stats.tags;
-    if hidden > 0 {
-        let span = first_span(text, |c| {
-            crate::normalize::is_invisible(c)
-                || crate::normalize::is_bidi_control(c)
-                || crate::normalize::is_tag(c)
-        });
-        let score = if stats.tags > 0 { 60 } else { 30 };
+    if !text.is_ascii() {
+        hidden_characters(text, out);
+        mixed_script(normalized, out);
+    }
+    high_entropy(text, out);
+    gibberish_suffix(text, out);
+}
+
+/// Characters of scripts written right to left, where bidi marks are ordinary.
+fn is_rtl_letter(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFC}')
+        && c.is_alphabetic()
+}
+
+/// Invisible, bidi and tag characters, weighed by how innocently they can occur: tag
+/// characters outside an emoji flag are strong evidence; zero-width joiners inside emoji or
+/// between letters of scripts that need them, bidi marks in right-to-left text and emoji
+/// variation selectors are not counted.
+fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
+    let rtl = text.chars().any(is_rtl_letter);
+    let mut tags = 0usize;
+    let mut shadow = String::new();
+    let mut suspicious = 0usize;
+    let mut splitting = 0usize;
+    let mut overrides = 0usize;
+    let mut first: Option<Span> = None;
+    let mut tag_span: Option<Span> = None;
+    let mut flag = false;
+    let mut prev: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let span = Span::new(i, i + c.len_utf8());
+        let mut hit = false;
+        if c == '\u{1F3F4}' {
+            flag = true;
+        } else if is_tag(c) {
+            if !flag {
+                tags += 1;
+                hit = true;
+                let start = tag_span.map_or(i, |t| t.start);
+                tag_span = Some(Span::new(start, span.end));
+                if let Some(a) = char::from_u32(c as u32 - 0xE0000).filter(|a| !a.is_control()) {
+                    if shadow.len() < 80 {
+                        shadow.push(a);
+                    }
+                }
+            }
+        } else {
+            flag = false;
+            let joiner_in_place = matches!(c, '\u{200C}' | '\u{200D}')
+                && prev.is_some_and(|p| !p.is_ascii())
+                && next.is_some_and(|n| !n.is_ascii());
+            let emoji_selector = is_variation_selector(c)
+                && prev.is_some_and(|p| !p.is_ascii_alphabetic() && !is_variation_selector(p));
+            if is_bidi_control(c) {
+                let mark = matches!(c, '\u{200E}' | '\u{200F}');
+                if matches!(c, '\u{202D}' | '\u{202E}') {
+                    overrides += 1;
+                    hit = true;
+                } else if !rtl
+                    || !mark
+                        && !matches!(
+                            c,
+                            '\u{2066}'..='\u{2069}' | '\u{202A}' | '\u{202B}' | '\u{202C}'
+                        )
+                {
+                    hit = true;
+                }
+            } else if (is_invisible(c) || is_variation_selector(c))
+                && !joiner_in_place
+                && !emoji_selector
+            {
+                hit = true;
+                if prev.is_some_and(char::is_alphanumeric)
+                    && next.is_some_and(char::is_alphanumeric)
+                {
+                    splitting += 1;
+                }
+            }
+            if hit {
+                suspicious += 1;
+            }
+        }
+        if hit && first.is_none() {
+            first = Some(span);
+        }
+        prev = Some(c);
+    }
+    let span = first.unwrap_or(Span::new(0, 0));
+    if let Some(tag_span) = tag_span.filter(|_| tags > 0) {
         out.push(finding(
             "obfuscation.invisible_characters",
-            score,
+            TAG_SCORE,
+            tag_span,
+            format!(
+                "{tags} Unicode tag characters hide text that is invisible on screen: {shadow:?}"
+            ),
+        ));
+        return;
+    }
+    let score = match (suspicious, splitting, overrides) {
+        (0, _, _) => return,
+        (_, 3.., _) => 50,
+        (6.., _, _) => 45,
+        (_, _, 1..) => 40,
+        (2..=5, _, _) => 30,
+        _ => 15,
+    };
+    out.push(finding(
+        "obfuscation.invisible_characters",
+        score,
+        span,
+        format!(
+            "{suspicious} invisible or bidirectional control characters{}",
+            if splitting > 0 {
+                format!(", {splitting} of them inside words")
+            } else {
+                String::new()
+            }
+        ),
+    ));
+}
+
+/// Words that mix Latin letters with Cyrillic, Greek, Armenian or Cherokee look-alikes
+/// (`pаypal` with a Cyrillic `а`). A Greek letter opening a word is a scientific prefix
+/// (`μmol`, `αhelix`) and does not count; nor does a Latin letter inside a Cyrillic word.
+fn mixed_script(normalized: &Normalized, out: &mut Vec<Finding>) {
+    let Some(view) = normalized.views.first() else {
+        return;
+    };
+    let folded = view.text.as_str();
+    let mut words = 0usize;
+    let mut first: Option<Span> = None;
+    let mut start: Option<usize> = None;
+    let check = |s: usize, e: usize, words: &mut usize, first: &mut Option<Span>| {
+        let word = &folded[s..e];
+        let (mut latin, mut foreign, mut other) = (0usize, 0usize, 0usize);
+        for (k, c) in word.chars().enumerate() {
+            match Script::of(c) {
+                Script::Latin => latin += 1,
+                Script::Greek if k == 0 => {}
+                sc if sc.is_lookalike_source() && confusable(c).is_some() => foreign += 1,
+                Script::Other if !c.is_alphabetic() => {}
+                _ => other += 1,
+            }
+        }
+        if latin >= 2 && foreign >= 1 && other == 0 && latin >= foreign {
+            *words += 1;
+            if first.is_none() {
+                *first = Some(view.original_span(s, e));
+            }
+        }
+    };
+    for (i, c) in folded.char_indices() {
+        if c.is_alphabetic() || unicode_normalization::char::is_combining_mark(c) {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            check(s, i, &mut words, &mut first);
+        }
+    }
+    if let Some(s) = start {
+        check(s, folded.len(), &mut words, &mut first);
+    }
+    if words == 0 {
+        return;
+    }
+    let score = match words {
+        1 => 40,
+        2 => 50,
+        _ => 60,
+    };
+    out.push(finding(
+        "obfuscation.mixed_script",
+        score,
+        first.unwrap_or(Span::new(0, 0)),
+        format!("{words} words mix Latin letters with Cyrillic, Greek or other look-alike letters"),
+    ));
+}
+
+/// Shortest run checked for randomness, in bytes.
+const ENTROPY_MIN_LEN: usize = 40;
+/// Bits per character above which a run looks random (base64 of random bytes is near 6; hex
+/// can reach only 4, English words stay under 4.2).
+const ENTROPY_BITS: f64 = 4.6;
+
+/// Long runs that look random and are not hex digests, UUIDs or URLs: weak evidence of an
+/// encoded payload.
+fn high_entropy(text: &str, out: &mut Vec<Finding>) {
+    let mut found = 0usize;
+    let mut first: Option<Span> = None;
+    let mut at = 0;
+    for token in text.split(|c: char| c.is_whitespace()) {
+        let start = at;
+        at += token.len()
+            + text[at + token.len()..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
+        if token.len() < ENTROPY_MIN_LEN || token.contains("://") || token.starts_with("www.") {
+            continue;
+        }
+        let lead = token.len()
+            - token
+                .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+                .len();
+        let core = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let base64ish = core
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'));
+        let hex = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        let kinds = [
+            core.bytes().any(|b| b.is_ascii_lowercase()),
+            core.bytes().any(|b| b.is_ascii_uppercase()),
+            core.bytes().any(|b| b.is_ascii_digit()),
+        ];
+        if core.len() < ENTROPY_MIN_LEN || !base64ish || hex || kinds.iter().any(|k| !k) {
+            continue;
+        }
+        if shannon_bits(core) >= ENTROPY_BITS {
+            found += 1;
+            first.get_or_insert(Span::new(start + lead, start + lead + core.len()));
+        }
+    }
+    if let Some(span) = first {
+        out.push(finding(
+            "obfuscation.high_entropy",
+            ENTROPY_SCORE,
             span,
-            format!("{hidden} invisible, bidirectional or tag characters were removed"),
+            format!("{found} long random-looking runs (possibly an encoded payload)"),
         ));
     }
 }
 
-fn first_span(text: &str, pred: impl Fn(char) -> bool) -> Span {
-    text.char_indices()
-        .find(|&(_, c)| pred(c))
-        .map(|(i, c)| Span::new(i, i + c.len_utf8()))
-        .unwrap_or(Span::new(0, 0))
+fn shannon_bits(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&k| k > 0)
+        .map(|&k| {
+            let p = f64::from(k) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Fewest clean words the request before a suffix must have.
+const GIBBERISH_MIN_PREFIX: usize = 5;
+/// Fewest odd tokens a suffix must have.
+const GIBBERISH_MIN_ODD: usize = 4;
+
+/// A request followed, on the same line, by a tail of token salad: fragments glued with odd
+/// punctuation, words with case changes inside them, brackets that do not nest. That is the
+/// shape of optimized adversarial suffixes (GCG and its successors); code and LaTeX have the
+/// punctuation but keep their brackets balanced, and prose does not have the punctuation.
+fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
+    if text.contains("```") {
+        return;
+    }
+    let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    // A suffix counts only if its brackets do not nest; if the whole line nests, so (nearly
+    // always) does its tail.
+    if brackets_nest(line) {
+        return;
+    }
+    let mut tokens: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for token in line.split(' ') {
+        if !token.trim().is_empty() {
+            tokens.push((at, token));
+        }
+        at += token.len() + 1;
+    }
+    if tokens.len() < GIBBERISH_MIN_PREFIX + GIBBERISH_MIN_ODD {
+        return;
+    }
+    let odd: Vec<bool> = tokens.iter().map(|(_, t)| is_odd_token(t)).collect();
+    let mut after = vec![(0usize, 0usize); tokens.len() + 1];
+    for i in (0..tokens.len()).rev() {
+        let heavy = usize::from(is_heavy_token(tokens[i].1));
+        after[i] = (after[i + 1].0 + usize::from(odd[i]), after[i + 1].1 + heavy);
+    }
+    // The longest odd-dense tail behind a clean request: dense (two tokens in five odd), or
+    // sparser but holding a token of pure salad (`](`{%({\\In`).
+    let total = after[0].0;
+    let found = (GIBBERISH_MIN_PREFIX..=tokens.len() - 3).find(|&s| {
+        let tail = tokens.len() - s;
+        let (odd_tail, heavy) = after[s];
+        let odd_head = total - odd_tail;
+        let dense = odd_tail >= GIBBERISH_MIN_ODD && odd_tail * 5 >= tail * 2;
+        let salted = heavy >= 1 && odd_tail >= 3 && odd_tail * 4 >= tail;
+        (dense || salted) && odd_head * 8 <= s && odd[s]
+    });
+    let Some(s) = found else {
+        return;
+    };
+    let tail_start = line_start + tokens[s].0;
+    let tail = text[tail_start..].trim_end();
+    if brackets_nest(tail) {
+        return;
+    }
+    out.push(finding(
+        "obfuscation.gibberish_suffix",
+        GIBBERISH_SCORE,
+        Span::new(tail_start, tail_start + tail.len()),
+        format!(
+            "a request is followed by {} tokens of adversarial-looking gibberish",
+            tokens.len() - s
+        ),
+    ));
+}
+
+/// A token that does not read as a word: glued symbols, a case change inside letters,
+/// backslashes, or punctuation that prose does not use alone.
+fn is_odd_token(token: &str) -> bool {
+    const ODD: &[char] = &[
+        '\\', '{', '}', '[', ']', '(', ')', '<', '>', '|', '^', '~', '`', '$', '%', '*', '=', '_',
+        '#', '@',
+    ];
+    if token.contains('\\') {
+        return true;
+    }
+    let symbols = token.chars().filter(|c| ODD.contains(c)).count();
+    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    if letters == 0 {
+        return symbols > 0 && !matches!(token, "(" | ")" | "\"" | "*" | "=" | "|" | "#" | "##");
+    }
+    if symbols >= 2 {
+        return true;
+    }
+    // A lower-case letter followed by an upper-case one inside a long token (`similarlyNow`),
+    // or capitals glued after lower case and before it (`SureBEtera`).
+    let mut camel = false;
+    let mut glued = false;
+    let (mut a, mut b) = (' ', ' ');
+    for (i, c) in token.chars().enumerate() {
+        camel |= b.is_lowercase() && c.is_uppercase();
+        glued |= i >= 2 && a.is_uppercase() && b.is_uppercase() && c.is_lowercase();
+        (a, b) = (b, c);
+    }
+    glued &= token.chars().next().is_some_and(char::is_uppercase);
+    (camel || glued) && letters >= 6 || (symbols == 1 && inner_symbol(token))
+}
+
+/// A token of pure salad: letters glued to three or more brackets, backslashes and the like.
+fn is_heavy_token(token: &str) -> bool {
+    let symbols = token
+        .chars()
+        .filter(|c| {
+            matches!(
+                c,
+                '\\' | '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '`' | '$' | '%' | '|' | '^'
+            )
+        })
+        .count();
+    symbols >= 3 && token.chars().any(char::is_alphabetic)
+}
+
+/// Whether a symbol sits between letters inside the token (`giving*ONE`, `well]done`).
+fn inner_symbol(token: &str) -> bool {
+    let trimmed = token.trim_matches(|c: char| !c.is_alphanumeric());
+    trimmed.chars().any(|c| {
+        matches!(
+            c,
+            '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '\\' | '|' | '^' | '`' | '*' | '='
+        )
+    })
+}
+
+/// Whether the brackets of `s` nest properly (emoticons aside).
+fn brackets_nest(s: &str) -> bool {
+    let mut stack: Vec<char> = Vec::new();
+    let mut prev = ' ';
+    for c in s.chars() {
+        let emoticon = matches!(prev, ':' | ';' | '=');
+        prev = c;
+        if emoticon {
+            continue;
+        }
+        match c {
+            '(' | '[' | '{' => stack.push(c),
+            ')' | ']' | '}' => {
+                let open = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if stack.pop() != Some(open) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.is_empty()
 }
 
 fn finding(rule_id: &str, score: u8, span: Span, message: String) -> Finding {

@@ -2,8 +2,17 @@
 //! with a map from view offsets back to byte offsets in the original text, so that a rule
 //! matched in any view reports a span the caller can highlight.
 
+mod confusables_table;
+mod despace;
+mod script;
+mod skeleton;
+
+pub use script::{is_latin_letter, Script};
+pub use skeleton::confusable;
+
 use crate::finding::Span;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Which transformation of the original text a view is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,7 +85,8 @@ impl ViewKind {
 /// Maps each byte of a view back to the byte range of the original text it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OffsetMap {
-    /// The view is byte-for-byte the original text.
+    /// Byte `i` of the view came from byte `i` of the original (the view is the original, or
+    /// the original with ASCII letters lower-cased).
     Identity,
     /// `start[i]..end[i]` is the original range that view byte `i` came from.
     Table { start: Vec<u32>, end: Vec<u32> },
@@ -146,8 +156,37 @@ impl ViewBuilder {
 
     /// Appends one character that came from `original`.
     pub fn push(&mut self, c: char, original: Span) {
+        if c.is_ascii() {
+            self.text.push(c);
+            self.start.push(original.start as u32);
+            self.end.push(original.end as u32);
+            return;
+        }
         let mut buf = [0u8; 4];
         self.push_str(c.encode_utf8(&mut buf), original);
+    }
+
+    /// Appends `view.text[range]`, every byte keeping the original span it has in `view`.
+    /// `range` must lie on character boundaries of the view; otherwise nothing is appended.
+    pub fn push_from(&mut self, view: &View, range: std::ops::Range<usize>) {
+        let Some(s) = view.text.get(range.clone()) else {
+            return;
+        };
+        match &view.map {
+            OffsetMap::Identity => {
+                for (i, c) in s.char_indices() {
+                    let at = range.start + i;
+                    self.push(c, Span::new(at, at + c.len_utf8()));
+                }
+            }
+            OffsetMap::Table { start, end } => {
+                if let (Some(a), Some(b)) = (start.get(range.clone()), end.get(range)) {
+                    self.text.push_str(s);
+                    self.start.extend_from_slice(a);
+                    self.end.extend_from_slice(b);
+                }
+            }
+        }
     }
 
     pub fn text(&self) -> &str {
@@ -184,6 +223,9 @@ pub struct NormalizeStats {
     pub leet_words: usize,
     /// Runs of split letters joined in the despaced view.
     pub despaced_runs: usize,
+    /// Variation selectors that follow an emoji, symbol or ideograph, as in ordinary emoji
+    /// presentation (`❤️`): removed like other invisible characters but not counted there.
+    pub variation_selectors: usize,
 }
 
 /// The views of one text.
@@ -202,6 +244,17 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0100}'..='\u{E01EF}')
 }
 
+/// Whether a character is a variation selector (VS1–VS256).
+pub fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// A combining mark that belongs to the character before it (variation selectors and the
+/// combining grapheme joiner are combining marks too, but normalization removes them).
+fn is_attached_mark(c: char) -> bool {
+    !c.is_ascii() && is_combining_mark(c) && !is_variation_selector(c) && !is_invisible(c)
+}
+
 /// Whether a character is a bidirectional control.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -212,28 +265,73 @@ pub fn is_tag(c: char) -> bool {
     ('\u{E0000}'..='\u{E007F}').contains(&c)
 }
 
-/// Produces the views of `text`.
+/// Produces the views of `text`: the normalized view first, then the skeleton view (look-alike
+/// letters and leetspeak folded) and the despaced view (split letters joined) when they differ
+/// from it. Plain ASCII prose builds one view and costs one pass over the bytes.
 pub fn normalize(text: &str) -> Normalized {
     let mut stats = NormalizeStats::default();
-    let normalized = fold(text, &mut stats);
-    Normalized {
-        views: vec![normalized],
-        stats,
-    }
+    let normalized = fold(text, false, &mut stats);
+    let mut views = Vec::with_capacity(1);
+    let skeleton = if stats.tags > 0 {
+        // Tag characters are an invisible copy of ASCII: the skeleton view shows what they
+        // spell, in place, so that rules read the hidden text.
+        let revealed = fold(text, true, &mut NormalizeStats::default());
+        let folded = skeleton::skeleton(&revealed, ViewKind::Skeleton, &mut stats);
+        Some(folded.unwrap_or(View {
+            kind: ViewKind::Skeleton,
+            ..revealed
+        }))
+    } else {
+        skeleton::skeleton(&normalized, ViewKind::Skeleton, &mut stats)
+    };
+    let despaced = despace::despace(&normalized, &mut stats).map(|joined| {
+        // Split letters may also be disguised ("1 g n 0 r 3"): fold the joined text too. Its
+        // look-alikes and leet words were counted already if they were in the skeleton view.
+        let mut again = NormalizeStats::default();
+        skeleton::skeleton(&joined, ViewKind::Despaced, &mut again).unwrap_or(joined)
+    });
+    views.push(normalized);
+    views.extend(skeleton);
+    views.extend(despaced);
+    Normalized { views, stats }
 }
 
 /// NFKC, lower case, invisible characters removed: the view every rule runs on.
-fn fold(text: &str, stats: &mut NormalizeStats) -> View {
-    let plain = text
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
-    if plain {
-        return View::identity(ViewKind::Normalized, text);
+///
+/// A character and the combining marks after it are normalized together, so that decomposed
+/// text (`e` + U+0301) composes as NFKC would compose it; every output character maps back to
+/// the whole sequence it came from. With `reveal_tags`, tag characters are replaced by the
+/// ASCII characters they shadow instead of being removed.
+fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
+    if text.is_ascii() {
+        // Lower-casing ASCII keeps every byte in place, so the map stays the identity.
+        return View {
+            kind: ViewKind::Normalized,
+            text: text.to_ascii_lowercase(),
+            map: OffsetMap::Identity,
+            depth: 0,
+        };
     }
     let mut out = ViewBuilder::with_capacity(text.len());
-    let mut buf = [0u8; 4];
-    for (i, c) in text.char_indices() {
-        let span = Span::new(i, i + c.len_utf8());
+    let mut segment = String::new();
+    let mut previous: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let after = previous;
+        previous = Some(c);
+        if is_variation_selector(c) {
+            // One selector after an emoji, symbol or ideograph is ordinary presentation; one
+            // after a Latin letter, or a second in a row, carries nothing visible.
+            let ordinary = after.is_some_and(|p| {
+                !p.is_ascii_alphabetic() && !is_variation_selector(p) && !p.is_whitespace()
+            });
+            if ordinary {
+                stats.variation_selectors += 1;
+            } else {
+                stats.invisible += 1;
+            }
+            continue;
+        }
         if is_invisible(c) {
             stats.invisible += 1;
             continue;
@@ -244,23 +342,48 @@ fn fold(text: &str, stats: &mut NormalizeStats) -> View {
         }
         if is_tag(c) {
             stats.tags += 1;
+            let shadow = char::from_u32(u32::from(c) - 0xE0000)
+                .filter(|a| a.is_ascii_graphic() || *a == ' ');
+            if let Some(a) = shadow.filter(|_| reveal_tags) {
+                out.push(a.to_ascii_lowercase(), Span::new(i, i + c.len_utf8()));
+            }
             continue;
         }
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase(), span);
+        let mut end = i + c.len_utf8();
+        let marked = chars.peek().is_some_and(|&(_, m)| is_attached_mark(m));
+        if c.is_ascii() && !marked {
+            out.push(c.to_ascii_lowercase(), Span::new(i, end));
             continue;
         }
-        let s: &str = c.encode_utf8(&mut buf);
+        if !marked && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+            for l in c.to_lowercase() {
+                out.push(l, Span::new(i, end));
+            }
+            continue;
+        }
+        segment.clear();
+        segment.push(c);
+        while let Some(&(j, m)) = chars.peek() {
+            if !is_attached_mark(m) {
+                break;
+            }
+            segment.push(m);
+            end = j + m.len_utf8();
+            previous = Some(m);
+            chars.next();
+        }
+        let span = Span::new(i, end);
         let mut changed = false;
-        for n in s.nfkc() {
-            if n != c {
+        let mut original = segment.chars();
+        for n in segment.nfkc() {
+            if original.next() != Some(n) {
                 changed = true;
             }
             for l in n.to_lowercase() {
                 out.push(l, span);
             }
         }
-        if changed {
+        if changed || original.next().is_some() {
             stats.compatibility += 1;
         }
     }
