@@ -62,14 +62,18 @@
 
 mod config;
 pub mod decode;
+pub mod dlp;
 mod engine;
 mod error;
 mod finding;
 pub mod heuristics;
 mod matcher;
 pub mod normalize;
+pub mod output;
+mod redact;
 mod rules;
 mod score;
+pub mod stream;
 
 pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
@@ -77,3 +81,10 @@ pub use error::{Error, ErrorKind};
 pub use finding::{Category, Finding, Severity, Span};
 pub use rules::{Examples, Rule, RulePack};
 pub use score::Verdict;
+
+pub use dlp::{Entity, EntityKind};
+
+pub use redact::{
+    redact, RedactMode, Redaction, RedactionPolicy, Unmasker, Vault, VaultEntry,
+    MAX_PLACEHOLDER_BYTES,
+};
