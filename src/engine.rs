@@ -10,6 +10,7 @@ use crate::heuristics;
 use crate::matcher::{Matcher, RuleMatch};
 use crate::normalize::{self, View, ViewKind};
 
+use crate::output::{self, OutputOptions};
 use crate::redact::{self, Redaction, Vault};
 use crate::rules::{Rule, RulePack};
 use crate::score::{self, Verdict};
@@ -467,6 +468,37 @@ impl Engine {
             &self.config.redaction,
             &mut vault,
         )
+    }
+    /// Screens a model's answer: canary tokens, leaked system prompt, exfiltration links, and
+    /// PII or secrets (see [`crate::output`]).
+    pub fn scan_output(&self, text: &str, opts: &OutputOptions) -> Result<Report, Error> {
+        let (text, truncated) = self.admit(text)?;
+        let mut findings = output::scan_output(text, opts);
+        if !self.config.dlp {
+            findings.retain(|f| !f.category.is_data());
+        }
+        findings.retain(|f| self.config.is_enabled(&f.rule_id, f.category));
+        if truncated {
+            findings.push(truncation_finding(text.len()));
+        }
+        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+        fill_excerpts(text, &mut findings);
+        let score = score::risk_score(&scored_findings(&findings));
+        Ok(Report {
+            verdict: Verdict::from_score(score, self.thresholds),
+            score,
+            findings,
+            redacted: self
+                .config
+                .redact_in_scan
+                .then(|| self.redact_entities(text)),
+            stats: ScanStats {
+                bytes: text.len(),
+                views: vec!["original"],
+                hidden_characters: 0,
+                truncated,
+            },
+        })
     }
 }
 

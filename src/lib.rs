@@ -83,6 +83,8 @@ pub use rules::{Examples, Rule, RulePack};
 pub use score::Verdict;
 
 pub use dlp::{Entity, EntityKind};
+pub use output::{canary_from_entropy, generate_canary, OutputOptions};
+pub use stream::StreamScanner;
 
 pub use redact::{
     redact, RedactMode, Redaction, RedactionPolicy, Unmasker, Vault, VaultEntry,
