@@ -1,7 +1,10 @@
 //! Payment card numbers: a known issuer range (IIN) with a length that issuer uses, written
 //! as one run or in the usual groups, and a valid Luhn check digit.
 
-use super::{context_has, each_candidate, stands_alone, Entity, EntityKind, REFERENCE_WORDS};
+use super::{
+    context_has, each_candidate, inside_digit_groups, stands_alone, Entity, EntityKind,
+    REFERENCE_WORDS,
+};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -38,7 +41,10 @@ const TEST_NUMBERS: [&str; 8] = [
 pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
     each_candidate(candidate_re(), text, |m| {
         let (start, end) = (m.start(), m.end());
-        if !stands_alone(text, start, end) || context_has(text, start, 24, &REFERENCE_WORDS) {
+        if !stands_alone(text, start, end)
+            || inside_digit_groups(text, start, end)
+            || context_has(text, start, 24, &REFERENCE_WORDS)
+        {
             return false;
         }
         let value = m.as_str();

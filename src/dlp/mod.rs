@@ -19,6 +19,7 @@
 //!   test card numbers) are still reported, labelled `example`/`test`, with a score of 10–15.
 
 mod card;
+pub mod corpus;
 mod iban;
 mod phone;
 mod pii;
@@ -258,6 +259,16 @@ pub(crate) fn stands_alone(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     true
+}
+
+/// Whether `text[start..end]` continues a run of digit groups (`6290 0400 6103 4057`: the
+/// last three groups are not a phone number of their own).
+pub(crate) fn inside_digit_groups(text: &str, start: usize, end: usize) -> bool {
+    let sep = |c: Option<char>| matches!(c, Some(' ' | '-' | '.'));
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    (sep(char_before(text, start))
+        && digit(start.checked_sub(1).and_then(|i| char_before(text, i))))
+        || (sep(char_at(text, end)) && digit(char_at(text, end + 1)))
 }
 
 /// The lower-cased text in the `width` bytes before `start` (cut at a character boundary).

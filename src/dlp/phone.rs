@@ -3,7 +3,10 @@
 //! digits. A bare run of digits is a phone number only when a word like "tel" or "call" says
 //! so, and never after "order", "invoice", "ISBN" and the like.
 
-use super::{context_has, each_candidate, stands_alone, Entity, EntityKind, REFERENCE_WORDS};
+use super::{
+    context_has, each_candidate, inside_digit_groups, stands_alone, Entity, EntityKind,
+    REFERENCE_WORDS,
+};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -63,7 +66,7 @@ pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
 
 /// The country (or `intl`) if `value` at `start..end` is a phone number.
 fn check(text: &str, start: usize, end: usize, value: &str) -> Option<&'static str> {
-    if !stands_alone(text, start, end) || value.ends_with(')') {
+    if !stands_alone(text, start, end) || inside_digit_groups(text, start, end) {
         return None;
     }
     if context_has(text, start, 24, &REFERENCE_WORDS) {

@@ -1,6 +1,9 @@
 //! Email addresses, US social security numbers and IP addresses.
 
-use super::{char_at, char_before, context_has, each_candidate, stands_alone, Entity, EntityKind};
+use super::{
+    char_at, char_before, context_has, each_candidate, inside_digit_groups, stands_alone, Entity,
+    EntityKind,
+};
 use regex::Regex;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
@@ -77,7 +80,7 @@ const SSN_WORDS: [&str; 5] = ["ssn", "social security", "social-security", "ss#"
 pub(super) fn detect_ssn(text: &str, out: &mut Vec<Entity>) {
     each_candidate(ssn_re(), text, |m| {
         let (start, end) = (m.start(), m.end());
-        if !stands_alone(text, start, end) {
+        if !stands_alone(text, start, end) || inside_digit_groups(text, start, end) {
             return false;
         }
         let value = m.as_str();
@@ -133,7 +136,7 @@ pub(super) fn detect_ip(text: &str, out: &mut Vec<Entity>) {
         if value.contains(':') {
             return detect_ipv6(text, start, end, out);
         }
-        if !stands_alone(text, start, end) || context_has(text, start, 16, &VERSION_WORDS) {
+        if !ipv4_stands_alone(text, start, end) || looks_like_version(text, start, end) {
             return false;
         }
         // Leading zeros (`01.02.03.04`) are dates and version numbers, not addresses.
@@ -161,6 +164,37 @@ pub(super) fn detect_ip(text: &str, out: &mut Vec<Entity>) {
         out.push(Entity::new(EntityKind::IpAddress, start, end, score, label));
         true
     });
+}
+
+/// No letter, digit or dot touches the address; a `:port` after it is fine.
+fn ipv4_stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let before = char_before(text, start);
+    let dotted_before = before == Some('.') || before == Some('-');
+    !glued(before) && !dotted_before && !glued(char_at(text, end)) || {
+        // A sentence may end right after the address.
+        char_at(text, end) == Some('.')
+            && !char_at(text, end + 1).is_some_and(|c| c.is_alphanumeric())
+            && !glued(before)
+            && !dotted_before
+    }
+}
+
+/// A dotted number written as a version: after `v`, `==`, `@` or a version word, or followed
+/// by `build`/`release`.
+fn looks_like_version(text: &str, start: usize, end: usize) -> bool {
+    let before = super::before_lower(text, start, 16);
+    let after: String = text[end..]
+        .chars()
+        .take(10)
+        .collect::<String>()
+        .to_lowercase();
+    VERSION_WORDS.iter().any(|w| before.contains(w))
+        || before.ends_with("==")
+        || before.ends_with('@')
+        || [" build", " release", "-beta", "-rc"]
+            .iter()
+            .any(|w| after.starts_with(w))
 }
 
 fn detect_ipv6(text: &str, start: usize, end: usize, out: &mut Vec<Entity>) -> bool {
