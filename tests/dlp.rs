@@ -161,6 +161,7 @@ fn password_assignments_are_gated_by_entropy_and_placeholders() {
     nothing("password = changeme");
     nothing("api_key: ${OPENAI_API_KEY}");
     nothing("max_tokens: 4096");
+    nothing("that would get you 5 tokens:  ChatGPT: how do I");
 }
 
 #[test]

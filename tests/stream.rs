@@ -103,6 +103,11 @@ proptest! {
         let o = opts();
         prop_assert_eq!(streamed(&text, &cuts, &o), whole(&text, &o));
     }
+}
+
+proptest! {
+    // Long texts: fewer cases, each scans many windows.
+    #![proptest_config(ProptestConfig::with_cases(12))]
 
     #[test]
     fn streaming_long_texts_byte_by_byte_regions(

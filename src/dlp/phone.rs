@@ -12,9 +12,7 @@ use std::sync::OnceLock;
 
 fn candidate_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?:\+|\b00)?\(?\d[\d .\-()]{5,22}\d").expect("phone regex compiles")
-    })
+    RE.get_or_init(|| Regex::new(r"\+?\(?\d[\d .\-()]{5,22}\d").expect("phone regex compiles"))
 }
 
 const PHONE_WORDS: [&str; 12] = [
@@ -77,6 +75,7 @@ fn check(text: &str, start: usize, end: usize, value: &str) -> Option<&'static s
     if let Some(rest) = value.strip_prefix('+') {
         return international(rest, &groups, &digits);
     }
+    // `00` is the international prefix in most of Europe (`0049 30 ...`).
     if value.starts_with("00") && groups.len() > 1 {
         return international(&value[2..], &groups, &digits[2..]);
     }

@@ -26,7 +26,7 @@ const FORMATS: [TokenFormat; 9] = [
     },
     TokenFormat {
         kind: EntityKind::GithubToken,
-        guard: &["gh", "github_pat_"],
+        guard: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
         pattern: r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82}",
         score: 65,
     },
@@ -221,7 +221,7 @@ fn assignment_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"(?i)([a-z0-9_.\-]{0,30}(?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20})["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,200})"#,
+            r#"(?i)((?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20})["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,200})"#,
         )
         .expect("assignment regex compiles")
     })
@@ -265,10 +265,19 @@ pub(super) fn detect_assignments(text: &str, out: &mut Vec<Entity>) {
         };
         // Refused candidates resume at the next character (see `each_candidate`).
         from = whole.start() + char_at(text, whole.start()).map_or(1, char::len_utf8);
-        if char_before(text, key.start()).is_some_and(|c| c.is_alphanumeric()) {
+        // The whole key name (`aws_secret_access_key`, `DB_PASSWORD`): the pattern starts at
+        // the keyword so that the regex can search for the keywords as literals.
+        let name_start = text[..key.start()]
+            .bytes()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b))
+            .count();
+        let key_name = &text[key.start() - name_start..key.end()];
+        let v = value.as_str().trim_end_matches(['.', ')', ']', '}', ':']);
+        // `max_tokens: 4096`, `tokens: ChatGPT`: counts and labels, not credentials.
+        if key_name.to_ascii_lowercase().ends_with("tokens") {
             continue;
         }
-        let v = value.as_str().trim_end_matches(['.', ')', ']', '}']);
         if v.len() < 8 || is_placeholder(v) {
             continue;
         }
@@ -281,14 +290,16 @@ pub(super) fn detect_assignments(text: &str, out: &mut Vec<Entity>) {
         .iter()
         .filter(|&&c| c)
         .count();
-        if classes < 2 || entropy(v) < 3.0 {
+        // Words need a digit or some length to look like a generated secret.
+        let has_digit = v.bytes().any(|b| b.is_ascii_digit());
+        if classes < 2 || entropy(v) < 3.0 || (!has_digit && v.len() < 16) {
             continue;
         }
         // A URL or path after `token:` is where a secret is, not the secret.
         if v.contains("://") || v.starts_with('/') {
             continue;
         }
-        let key_lower = key.as_str().to_ascii_lowercase();
+        let key_lower = key_name.to_ascii_lowercase();
         let (kind, score) =
             if key_lower.contains("aws") && key_lower.contains("secret") && v.len() == 40 {
                 (EntityKind::AwsSecretAccessKey, 80)
