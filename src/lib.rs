@@ -16,6 +16,10 @@
 //!   original text it covers (bytes and UTF-16), the view it was found in and a message.
 //! * Rules are data: [`RulePack`]s in YAML or JSON. The packs in `rules/` are embedded; users
 //!   add their own with [`Config::rule_packs`].
+//! * Personal data and secrets ([`dlp`]) are reported as `pii`/`secret` findings only after a
+//!   validator confirms them; [`Engine::redact`] masks them with a [`Vault`] that restores them
+//!   in the answer, [`Engine::scan_output`] screens the answer (canaries, leaked system prompt,
+//!   exfiltration links) and [`StreamScanner`] does so while it streams.
 //!
 //! # Example: screen a prompt
 //!
