@@ -4,6 +4,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::finding::Category;
+use crate::redact::RedactionPolicy;
 use crate::rules::RulePack;
 
 /// A preset of thresholds and work done per scan.
@@ -113,6 +114,14 @@ pub struct Config {
     /// Largest input scanned, in bytes.
     pub max_input_bytes: usize,
     pub oversize: OversizePolicy,
+    /// Whether scans look for personal data and secrets (`pii`/`secret` findings). See
+    /// [`crate::dlp`] for the default policy: PII alone never flags, secrets warn, private
+    /// keys and live cloud keys block.
+    pub dlp: bool,
+    /// What [`crate::Engine::redact`] replaces, and how.
+    pub redaction: RedactionPolicy,
+    /// Whether [`crate::Report::redacted`] is filled in by scans.
+    pub redact_in_scan: bool,
 }
 
 /// One mebibyte: the default input limit.
@@ -129,6 +138,9 @@ impl Default for Config {
             disabled_rules: Vec::new(),
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             oversize: OversizePolicy::default(),
+            dlp: true,
+            redaction: RedactionPolicy::default(),
+            redact_in_scan: false,
         }
     }
 }

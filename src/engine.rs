@@ -3,11 +3,15 @@
 
 use crate::config::{Config, OversizePolicy, Thresholds};
 use crate::decode::{self, DecodeLimits};
+use crate::dlp::{self, Entity};
 use crate::error::{Error, ErrorKind};
 use crate::finding::{Category, Finding, Severity, Span};
 use crate::heuristics;
 use crate::matcher::{Matcher, RuleMatch};
 use crate::normalize::{self, View, ViewKind};
+
+use crate::output::{self, OutputOptions};
+use crate::redact::{self, Redaction, Vault};
 use crate::rules::{Rule, RulePack};
 use crate::score::{self, Verdict};
 use serde::Serialize;
@@ -182,14 +186,18 @@ impl Engine {
             f.severity = Severity::from_score(f.score);
         }
         let mut findings = strongest_per_rule(findings);
+        self.add_dlp_findings(text, &mut findings);
         fill_excerpts(text, &mut findings);
 
-        let score = score::risk_score(&findings);
+        let score = score::risk_score(&scored_findings(&findings));
         Ok(Report {
             verdict: Verdict::from_score(score, self.thresholds),
             score,
             findings,
-            redacted: None,
+            redacted: self
+                .config
+                .redact_in_scan
+                .then(|| self.redact_entities(text)),
             stats: ScanStats {
                 bytes: text.len(),
                 views: views.iter().map(|v| v.kind.as_str()).collect(),
@@ -403,4 +411,117 @@ impl Engine {
         }
         failures
     }
+}
+
+// ---- data-loss prevention: PII and secrets, redaction, output screening ----
+
+impl Engine {
+    /// Adds one finding per validated PII or secret value (not collapsed per rule: each value
+    /// is its own finding, so that callers can highlight and redact all of them), strongest
+    /// first.
+    fn add_dlp_findings(&self, text: &str, findings: &mut Vec<Finding>) {
+        if !self.config.dlp {
+            return;
+        }
+        findings.extend(
+            dlp::findings(text)
+                .into_iter()
+                .filter(|f| self.config.is_enabled(&f.rule_id, f.category)),
+        );
+        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+    }
+
+    /// The PII and secrets in `text` that this engine reports (after enabled categories and
+    /// disabled rules), in order of position.
+    pub fn entities(&self, text: &str) -> Vec<Entity> {
+        dlp::detect(text)
+            .into_iter()
+            .filter(|e| self.config.is_enabled(&e.kind.rule_id(), e.kind.category()))
+            .collect()
+    }
+
+    /// Replaces the PII and secrets in `text` according to the configured
+    /// [`crate::RedactionPolicy`], recording placeholders in `vault` so that
+    /// [`Vault::unmask`] restores them in the model's answer.
+    ///
+    /// ```
+    /// use promptfence::{Engine, Vault};
+    ///
+    /// let engine = Engine::with_defaults()?;
+    /// let mut vault = Vault::new();
+    /// let r = engine.redact("Mail jane.doe@acme.io or jane.doe@acme.io", &mut vault)?;
+    /// assert_eq!(r.text, "Mail [EMAIL_1] or [EMAIL_1]");
+    /// assert_eq!(vault.unmask("Sent to [EMAIL_1]."), "Sent to jane.doe@acme.io.");
+    /// # Ok::<(), promptfence::Error>(())
+    /// ```
+    pub fn redact(&self, text: &str, vault: &mut Vault) -> Result<Redaction, Error> {
+        let (text, _) = self.admit(text)?;
+        let entities = self.entities(text);
+        let redacted = redact::redact(text, &entities, &self.config.redaction, vault);
+        Ok(Redaction {
+            text: redacted,
+            entities,
+        })
+    }
+
+    /// The redacted text for a report, with a vault of its own.
+    fn redact_entities(&self, text: &str) -> String {
+        let mut vault = Vault::new();
+        redact::redact(
+            text,
+            &self.entities(text),
+            &self.config.redaction,
+            &mut vault,
+        )
+    }
+    /// Screens a model's answer: canary tokens, leaked system prompt, exfiltration links, and
+    /// PII or secrets (see [`crate::output`]).
+    pub fn scan_output(&self, text: &str, opts: &OutputOptions) -> Result<Report, Error> {
+        let (text, truncated) = self.admit(text)?;
+        let mut findings = output::scan_output(text, opts);
+        if !self.config.dlp {
+            findings.retain(|f| !f.category.is_data());
+        }
+        findings.retain(|f| self.config.is_enabled(&f.rule_id, f.category));
+        if truncated {
+            findings.push(truncation_finding(text.len()));
+        }
+        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+        fill_excerpts(text, &mut findings);
+        let score = score::risk_score(&scored_findings(&findings));
+        Ok(Report {
+            verdict: Verdict::from_score(score, self.thresholds),
+            score,
+            findings,
+            redacted: self
+                .config
+                .redact_in_scan
+                .then(|| self.redact_entities(text)),
+            stats: ScanStats {
+                bytes: text.len(),
+                views: vec!["original"],
+                hidden_characters: 0,
+                truncated,
+            },
+        })
+    }
+}
+
+/// The findings that make up the risk score: every finding except PII, plus only the
+/// strongest PII finding, so that a text full of contact details does not add up to a warning
+/// (PII alone is redacted, never flagged: see [`crate::dlp`]).
+fn scored_findings(findings: &[Finding]) -> Vec<Finding> {
+    let mut scored: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.category != Category::Pii)
+        .cloned()
+        .collect();
+    if let Some(pii) = findings
+        .iter()
+        .filter(|f| f.category == Category::Pii)
+        .max_by_key(|f| f.score)
+    {
+        scored.push(pii.clone());
+    }
+    scored
 }

@@ -16,6 +16,10 @@
 //!   original text it covers (bytes and UTF-16), the view it was found in and a message.
 //! * Rules are data: [`RulePack`]s in YAML or JSON. The packs in `rules/` are embedded; users
 //!   add their own with [`Config::rule_packs`].
+//! * Personal data and secrets ([`dlp`]) are reported as `pii`/`secret` findings only after a
+//!   validator confirms them; [`Engine::redact`] masks them with a [`Vault`] that restores them
+//!   in the answer, [`Engine::scan_output`] screens the answer (canaries, leaked system prompt,
+//!   exfiltration links) and [`StreamScanner`] does so while it streams.
 //!
 //! # Example: screen a prompt
 //!
@@ -62,6 +66,7 @@
 
 mod config;
 pub mod decode;
+pub mod dlp;
 mod engine;
 mod error;
 mod finding;
@@ -69,8 +74,11 @@ pub mod heuristics;
 mod matcher;
 mod messages;
 pub mod normalize;
+pub mod output;
+mod redact;
 mod rules;
 mod score;
+pub mod stream;
 
 pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
@@ -79,3 +87,12 @@ pub use finding::{Category, Finding, Severity, Span};
 pub use messages::{Message, MessageReport, Role, TranscriptReport};
 pub use rules::{Examples, Rule, RulePack};
 pub use score::Verdict;
+
+pub use dlp::{Entity, EntityKind};
+pub use output::{canary_from_entropy, generate_canary, OutputOptions};
+pub use stream::StreamScanner;
+
+pub use redact::{
+    redact, RedactMode, Redaction, RedactionPolicy, Unmasker, Vault, VaultEntry,
+    MAX_PLACEHOLDER_BYTES,
+};

@@ -74,6 +74,10 @@ pub fn run(args: &Args) -> Result<i32, String> {
         .positional
         .first()
         .ok_or("eval needs a corpus file: promptfence eval FILE.jsonl")?;
+    let raw = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if promptfence::dlp::corpus::is_entity_corpus(&raw) {
+        return evaluate_entities(args, path, &raw);
+    }
     let records = load(path)?;
     let engine = args.engine()?;
     let show = args.value("--show");
@@ -239,4 +243,64 @@ fn evaluate(
 
 fn is_benign(category: &str) -> bool {
     category.starts_with("benign")
+}
+
+/// Entity mode: precision and recall of PII and secrets against `"entities"`.
+fn evaluate_entities(args: &Args, path: &str, raw: &str) -> Result<i32, String> {
+    use promptfence::dlp::corpus;
+    let cases = corpus::parse(raw).map_err(|e| format!("{path}: {e}"))?;
+    let engine = args.engine()?;
+    let result = corpus::score(&engine, &cases);
+    let t = result.total;
+    if args.flag("--json") {
+        let by_type: BTreeMap<&str, Value> = result
+            .by_type
+            .iter()
+            .map(|(k, c)| {
+                (
+                    k.as_str(),
+                    json!({"tp": c.true_positives, "fp": c.false_positives, "fn": c.false_negatives,
+                           "precision": c.precision(), "recall": c.recall()}),
+                )
+            })
+            .collect();
+        let out = json!({"cases": result.cases, "tp": t.true_positives, "fp": t.false_positives,
+            "fn": t.false_negatives, "precision": t.precision(), "recall": t.recall(), "types": by_type});
+        println!("{out:#}");
+        return Ok(0);
+    }
+    println!("entity corpus {path}: {} cases", result.cases);
+    println!("\n| type | tp | fp | fn | precision | recall |\n|---|---:|---:|---:|---:|---:|");
+    for (k, c) in &result.by_type {
+        println!(
+            "| {k} | {} | {} | {} | {:.3} | {:.3} |",
+            c.true_positives,
+            c.false_positives,
+            c.false_negatives,
+            c.precision(),
+            c.recall()
+        );
+    }
+    println!(
+        "| **all** | {} | {} | {} | **{:.3}** | **{:.3}** |",
+        t.true_positives,
+        t.false_positives,
+        t.false_negatives,
+        t.precision(),
+        t.recall()
+    );
+    if args.value("--show").is_some() {
+        for e in &result.errors {
+            let what = if e.spurious { "spurious" } else { "missed" };
+            let text: String = cases[e.case].text.chars().take(160).collect();
+            println!(
+                "--- {what} {} `{}` in case {}: {}",
+                e.entity.kind,
+                e.entity.value,
+                e.case + 1,
+                text.replace('\n', " ⏎ ")
+            );
+        }
+    }
+    Ok(0)
 }

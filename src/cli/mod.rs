@@ -2,6 +2,7 @@
 
 mod bench;
 mod eval;
+mod redact;
 mod rules;
 mod scan;
 
@@ -13,6 +14,7 @@ promptfence — screen prompts for injection, jailbreaks, leaks, exfiltration an
 USAGE:
     promptfence scan [TEXT] [--file F] [--jsonl] [--json] [OPTIONS]
     promptfence eval FILE.jsonl [--json] [--show misses|false-positives] [--limit N] [OPTIONS]
+    promptfence redact [TEXT] [--file F] [--vault FILE] [--mode mask|hash|remove] [--unmask]
     promptfence rules [--test] [OPTIONS]
     promptfence bench [--quick] [OPTIONS]
 
@@ -22,6 +24,16 @@ SCAN:
     --jsonl         read JSON objects with \"text\" (and \"id\") per line from standard input,
                     write one result per line
     --json          print the full report as JSON
+    --redact        with --jsonl: add \"redacted\" (PII and secrets masked) to each line
+
+REDACT:
+    --vault FILE    keep placeholders and original values in FILE (JSON; read, then updated)
+    --mode M        mask (default: [EMAIL_1]) | hash (keyed) | remove | leave
+    --unmask        restore the values of --vault FILE in the text instead
+
+EVAL:
+    A corpus whose records have \"entities\" ([{\"type\",\"value\"}]) is scored at the entity
+    level (precision and recall of PII and secrets).
 
 OPTIONS:
     --profile P     fast | balanced (default) | paranoid
@@ -57,9 +69,11 @@ impl Args {
 }
 
 /// Flags that take no value.
-const FLAGS: [&str; 5] = ["--json", "--jsonl", "--test", "--quick", "--help"];
+const FLAGS: [&str; 7] = [
+    "--json", "--jsonl", "--test", "--quick", "--help", "--redact", "--unmask",
+];
 /// Options that take a value and belong to one subcommand.
-const VALUES: [&str; 4] = ["--file", "--show", "--limit", "--out"];
+const VALUES: [&str; 6] = ["--file", "--show", "--limit", "--out", "--vault", "--mode"];
 
 fn parse(args: &[String]) -> Result<Args, String> {
     let mut config = Config::default();
@@ -136,6 +150,7 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     match command.as_str() {
         "scan" => scan::run(&args),
         "eval" => eval::run(&args),
+        "redact" => redact::run(&args),
         "rules" => rules::run(&args),
         "bench" => bench::run(&args),
         "help" | "--help" | "-h" => {

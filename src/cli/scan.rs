@@ -9,7 +9,7 @@ use std::time::Instant;
 pub fn run(args: &Args) -> Result<i32, String> {
     let engine = args.engine()?;
     if args.flag("--jsonl") {
-        return scan_jsonl(&engine);
+        return scan_jsonl(&engine, args.flag("--redact"));
     }
     let text = if let Some(path) = args.value("--file") {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
@@ -90,7 +90,7 @@ pub(crate) fn report_line(id: &Value, report: &Report, micros: f64) -> Value {
     })
 }
 
-fn scan_jsonl(engine: &Engine) -> Result<i32, String> {
+fn scan_jsonl(engine: &Engine, redact: bool) -> Result<i32, String> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -119,7 +119,11 @@ fn scan_jsonl(engine: &Engine) -> Result<i32, String> {
                         match engine.scan(text) {
                             Ok(report) => {
                                 let us = started.elapsed().as_secs_f64() * 1e6;
-                                Ok(report_line(&id, &report, us))
+                                let mut line = report_line(&id, &report, us);
+                                if redact {
+                                    add_redacted(engine, text, &mut line);
+                                }
+                                Ok(line)
                             }
                             Err(e) => Err((e.kind().code().to_owned(), e.message().to_owned(), id)),
                         }
@@ -140,4 +144,12 @@ fn scan_jsonl(engine: &Engine) -> Result<i32, String> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Adds `"redacted"`: the text with PII and secrets masked (a fresh vault per line).
+fn add_redacted(engine: &Engine, text: &str, line: &mut Value) {
+    let mut vault = promptfence::Vault::new();
+    if let (Ok(r), Some(obj)) = (engine.redact(text, &mut vault), line.as_object_mut()) {
+        obj.insert("redacted".to_owned(), Value::String(r.text));
+    }
 }

@@ -1,0 +1,133 @@
+//! Streaming output screening: a [`StreamScanner`] takes a model's answer chunk by chunk and
+//! reports PII, secrets, canary tokens and exfiltration links as soon as each is certain, with
+//! a carry-over window sized to the longest thing it looks for, so that a value split across
+//! chunks is still caught and memory stays bounded however long the stream is.
+//!
+//! It reports what [`crate::output::scan_output`] reports on the whole text, except
+//! system-prompt leakage, which needs the whole answer: run `scan_output` with the system
+//! prompt on the complete answer for that.
+
+use crate::finding::Finding;
+use crate::output::{self, OutputOptions};
+use std::collections::HashSet;
+
+/// Bytes before and after a match that its detector may look at (context words, boundaries).
+const CONTEXT: usize = crate::dlp::CONTEXT_BYTES;
+/// New bytes gathered before the window is scanned again (bounds the work per byte).
+const SCAN_EVERY: usize = 128;
+
+/// Screens a streamed answer. Spans in findings are byte offsets in the whole stream.
+///
+/// ```
+/// use promptfence::{OutputOptions, StreamScanner};
+///
+/// let mut scanner = StreamScanner::new(OutputOptions::default());
+/// let mut found = scanner.push("my token is ghp_1234567890abcdefghij");
+/// found.extend(scanner.push("klmnopqrstuvwxyz, keep it safe"));
+/// found.extend(scanner.finish());
+/// assert_eq!(found[0].rule_id, "secret.github_token");
+/// assert_eq!(found[0].span.start, 12);
+/// ```
+#[derive(Debug)]
+pub struct StreamScanner {
+    opts: OutputOptions,
+    /// The carry-over window: the stream from byte `base` on.
+    window: String,
+    base: usize,
+    unscanned: usize,
+    /// Findings already reported whose start is still inside the window.
+    reported: HashSet<(String, usize, usize)>,
+    longest: usize,
+}
+
+impl StreamScanner {
+    pub fn new(opts: OutputOptions) -> StreamScanner {
+        let longest = output::max_local_span(&opts);
+        StreamScanner {
+            opts,
+            window: String::new(),
+            base: 0,
+            unscanned: 0,
+            reported: HashSet::new(),
+            longest,
+        }
+    }
+
+    /// Bytes of the stream seen so far.
+    pub fn position(&self) -> usize {
+        self.base + self.window.len()
+    }
+
+    /// Takes the next chunk; returns the findings that became certain.
+    pub fn push(&mut self, chunk: &str) -> Vec<Finding> {
+        self.window.push_str(chunk);
+        self.unscanned += chunk.len();
+        if self.unscanned < SCAN_EVERY {
+            return Vec::new();
+        }
+        self.scan(false)
+    }
+
+    /// Ends the stream; returns the remaining findings.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.scan(true)
+    }
+
+    /// The longest span a finding of `rule_id` can have.
+    fn reach(&self, rule_id: &str) -> usize {
+        match rule_id {
+            "secret.private_key" | "secret.jwt" => crate::dlp::MAX_ENTITY_BYTES,
+            r if r.starts_with("exfiltration.") || r.starts_with("prompt_leak.") => self.longest,
+            _ => 1024,
+        }
+    }
+
+    fn scan(&mut self, last: bool) -> Vec<Finding> {
+        self.unscanned = 0;
+        let total = self.position();
+        // Matches starting in the first CONTEXT bytes of the window were decided by an earlier
+        // scan that saw what came before them.
+        let trusted_from = if self.base == 0 {
+            0
+        } else {
+            self.base + CONTEXT
+        };
+        let mut ready = Vec::new();
+        for mut f in output::scan_local(&self.window, &self.opts) {
+            let (start, end) = (f.span.start + self.base, f.span.end + self.base);
+            let settled = last || start + self.reach(&f.rule_id) + CONTEXT <= total;
+            if start < trusted_from || !settled {
+                continue;
+            }
+            if !self.reported.insert((f.rule_id.clone(), start, end)) {
+                continue;
+            }
+            f.excerpt = self
+                .window
+                .get(f.span.start..f.span.end)
+                .unwrap_or("")
+                .chars()
+                .take(120)
+                .collect();
+            f.span.start = start;
+            f.span.end = end;
+            f.span_utf16 = f.span;
+            ready.push(f);
+        }
+        // Everything that can still change starts after `total - longest - CONTEXT`: keep that,
+        // and CONTEXT bytes before it.
+        let keep_from = total.saturating_sub(self.longest.max(1024) + 2 * CONTEXT);
+        if keep_from > self.base {
+            let mut cut = keep_from - self.base;
+            while !self.window.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.window.drain(..cut);
+            self.base += cut;
+            let base = self.base;
+            self.reported.retain(|(_, start, _)| *start >= base);
+        }
+        ready.sort_by_key(|f| (f.span.start, f.span.end));
+        ready
+    }
+}
