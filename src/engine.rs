@@ -235,7 +235,8 @@ impl Engine {
 
     fn rule_finding(&self, view: &View, m: &RuleMatch) -> Finding {
         let rule = &self.matcher.rules()[m.rule];
-        let span = view.original_span(m.start, m.end);
+        let (start, end) = trim_match(&view.text, m.start, m.end);
+        let span = view.original_span(start, end);
         Finding {
             rule_id: rule.id.clone(),
             category: rule.category,
@@ -263,6 +264,28 @@ impl Config {
             .iter()
             .any(|d| d == rule_id || (d.ends_with('.') && rule_id.starts_with(d.as_str())))
     }
+}
+
+/// Narrows a match to its words: patterns that anchor on a clause start ("— ignore ...",
+/// "; ignore ...") would otherwise report the punctuation and spaces before the instruction.
+fn trim_match(text: &str, start: usize, end: usize) -> (usize, usize) {
+    const LEADING: &[char] = &[
+        '"', '\'', '“', '”', '‘', '’', '«', '»', '—', '–', '-', ',', ';', ':', '.', '!', '?',
+    ];
+    let Some(matched) = text.get(start..end) else {
+        return (start, end);
+    };
+    let body = matched.trim_start_matches(|c: char| c.is_whitespace() || LEADING.contains(&c));
+    let body = body.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+    if body.is_empty() {
+        return (start, end);
+    }
+    let new_start = start
+        + (matched.len()
+            - matched
+                .trim_start_matches(|c: char| c.is_whitespace() || LEADING.contains(&c))
+                .len());
+    (new_start, new_start + body.len())
 }
 
 /// The finding that a text hid an instruction behind the disguise that `kind` undoes.

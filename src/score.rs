@@ -36,7 +36,7 @@ impl Verdict {
 }
 
 /// How much a second, third, ... finding adds, as a share of its own score.
-const CORROBORATION: f64 = 0.3;
+const CORROBORATION: f64 = 0.5;
 /// Points an attack finding gains when the text also disguises itself.
 const DISGUISE_BONUS: u8 = 10;
 
@@ -67,10 +67,35 @@ pub fn risk_score(findings: &[Finding]) -> u8 {
 }
 
 /// Whether the span sits where a text *talks about* an attack rather than performs it: inside
-/// quotes or a code block, in a text that asks about or explains such things.
+/// quotes or a code block, in a text that asks about or classifies such things, and not right
+/// after a request to output the quoted text ("begin your answer with '...'", "say '...'").
 pub fn is_discussion(text: &str, start: usize, end: usize) -> bool {
     let quoted = inside_quotes(text, start, end) || inside_code_fence(text, start);
-    quoted && has_meta_cue(text)
+    quoted && has_meta_cue(text) && !asks_to_output_quote(text, start)
+}
+
+/// Whether the words just before `start` ask the model to say, print or include what follows.
+fn asks_to_output_quote(text: &str, start: usize) -> bool {
+    const OUTPUT_VERBS: [&str; 12] = [
+        "say",
+        "print",
+        "output",
+        "respond with",
+        "reply with",
+        "begin",
+        "start",
+        "include",
+        "write",
+        "repeat",
+        "type",
+        "answer with",
+    ];
+    let mut from = start.saturating_sub(60);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = text[from..start].to_lowercase();
+    OUTPUT_VERBS.iter().any(|verb| before.contains(verb))
 }
 
 fn inside_code_fence(text: &str, start: usize) -> bool {
@@ -105,30 +130,25 @@ fn inside_quotes(text: &str, start: usize, end: usize) -> bool {
     })
 }
 
-/// Words of a text that asks about, explains or classifies attacks.
+/// Words of a text that asks about, explains or classifies attacks. Kept narrow on purpose:
+/// injected documents often contain words like "explain" or "for example" too.
 fn has_meta_cue(text: &str) -> bool {
-    const CUES: [&str; 22] = [
+    const CUES: [&str; 16] = [
         "what is",
         "what are",
         "what does",
-        "explain",
         "example of",
         "examples of",
-        "for example",
-        "e.g.",
-        "such as",
         "is this a",
         "is this an",
         "classify",
         "detect",
-        "how do",
-        "how can i protect",
-        "defend",
-        "prevent",
-        "called",
+        "is called",
         "known as",
-        "means",
-        "translate",
+        "what kind of",
+        "how do attackers",
+        "prompt injection",
+        "jailbreak prompt",
         "why do",
     ];
     let lower = text.to_lowercase();

@@ -40,6 +40,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
         "compiling every rule regex up front (warm_up): {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    slowest_rules_to_compile(&engine, 5);
 
     println!(
         "\n| input | size | p50 µs | p99 µs | MB/s | verdict |\n|---|---:|---:|---:|---:|---|"
@@ -129,4 +130,29 @@ fn pathological() -> Vec<(&'static str, String)> {
         ("1 MB of spaced letters", sized("i g n o r e ", MB)),
         ("1 MB of one character", "a".repeat(MB)),
     ]
+}
+
+/// Prints the rules whose regex takes longest to compile: a rule compiles the first time one
+/// of its keywords occurs, so this is the worst one-off cost a scan can pay.
+fn slowest_rules_to_compile(engine: &Engine, n: usize) {
+    let mut times: Vec<(f64, &str)> = engine
+        .rules()
+        .iter()
+        .map(|rule| {
+            let t = Instant::now();
+            let compiled = regex::Regex::new(&rule.combined_pattern());
+            std::hint::black_box(compiled.is_ok());
+            (t.elapsed().as_secs_f64() * 1e3, rule.id.as_str())
+        })
+        .collect();
+    times.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let listed: Vec<String> = times
+        .iter()
+        .take(n)
+        .map(|(ms, id)| format!("{id} {ms:.1} ms"))
+        .collect();
+    println!(
+        "slowest rules to compile (once, on first use): {}",
+        listed.join(", ")
+    );
 }
