@@ -5,7 +5,7 @@
 
 use crate::normalize::View;
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -58,8 +58,12 @@ impl Matcher {
         } else {
             Some(
                 AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
+                    // Every view is lower-cased and keywords are lower-cased at load, so the
+                    // automaton needs no case folding (which would double its size).
                     .match_kind(MatchKind::Standard)
+                    // A DFA: overlapping search over every byte of every view is the hot
+                    // loop of a scan, and the DFA walks it in a few instructions per byte.
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .build(&keywords)
                     .map_err(|e| format!("cannot build the keyword automaton: {e}"))?,
             )

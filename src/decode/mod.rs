@@ -233,6 +233,7 @@ fn find_runs(
     outer_kind: Option<ViewKind>,
     budget: &mut Budget,
 ) -> Vec<Run> {
+    let gate = Gate::of(text);
     let mut keeper = Keeper {
         origin,
         depth,
@@ -240,6 +241,9 @@ fn find_runs(
         runs: Vec::new(),
     };
     for kind in KINDS {
+        if !gate.may_hold(kind) {
+            continue;
+        }
         let cap = keeper.budget.bytes;
         if keeper.budget.runs == 0 || cap == 0 {
             break;
@@ -261,6 +265,117 @@ fn find_runs(
         }
     }
     keeper.runs
+}
+
+/// What one cheap pass over the text says about which encodings could be in it, so that
+/// ordinary prose skips the finders that cannot match (most prompts hold no encoded run).
+struct Gate {
+    /// Longest run of base64-alphabet bytes (letters, digits, `+/=_-`).
+    base64_run: usize,
+    /// Longest run of hex digits.
+    hex_run: usize,
+    /// Longest sequence of two-hex-digit tokens separated by one space, comma or colon.
+    hex_pairs: usize,
+    /// Longest run of `0`, `1` and spaces.
+    binary_run: usize,
+    percent: bool,
+    backslash: bool,
+    ampersand: bool,
+    hex_prefix: bool,
+}
+
+impl Gate {
+    fn of(text: &str) -> Gate {
+        let mut gate = Gate {
+            base64_run: 0,
+            hex_run: 0,
+            hex_pairs: 0,
+            binary_run: 0,
+            percent: false,
+            backslash: false,
+            ampersand: false,
+            hex_prefix: text.contains("0x") || text.contains("0X"),
+        };
+        // Byte classes: bit 0 base64 alphabet, bit 1 hex digit, bit 2 binary (`0`, `1`, space),
+        // bit 3 separator between hex pairs.
+        const B64: u8 = 1;
+        const HEX: u8 = 2;
+        const BIN: u8 = 4;
+        const SEP: u8 = 8;
+        let class = |b: u8| -> u8 {
+            let mut c = 0;
+            if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+                c |= B64;
+            }
+            if b.is_ascii_hexdigit() {
+                c |= HEX;
+            }
+            if matches!(b, b'0' | b'1' | b' ') {
+                c |= BIN;
+            }
+            if matches!(b, b' ' | b',' | b':') {
+                c |= SEP;
+            }
+            c
+        };
+        let (mut b64, mut hex, mut bin, mut pairs, mut token) =
+            (0usize, 0usize, 0usize, 0usize, 0usize);
+        for &b in text.as_bytes() {
+            let c = class(b);
+            if c & B64 != 0 {
+                b64 += 1;
+            } else {
+                gate.base64_run = gate.base64_run.max(b64);
+                b64 = 0;
+            }
+            if c & HEX != 0 {
+                hex += 1;
+                token += 1;
+            } else {
+                gate.hex_run = gate.hex_run.max(hex);
+                hex = 0;
+                pairs = if c & SEP != 0 && token == 2 {
+                    pairs + 1
+                } else {
+                    0
+                };
+                gate.hex_pairs = gate.hex_pairs.max(pairs);
+                token = 0;
+            }
+            if c & BIN != 0 {
+                bin += 1;
+            } else {
+                gate.binary_run = gate.binary_run.max(bin);
+                bin = 0;
+            }
+            match b {
+                b'%' => gate.percent = true,
+                b'\\' => gate.backslash = true,
+                b'&' => gate.ampersand = true,
+                _ => {}
+            }
+        }
+        gate.base64_run = gate.base64_run.max(b64);
+        gate.hex_run = gate.hex_run.max(hex);
+        gate.binary_run = gate.binary_run.max(bin);
+        gate.hex_pairs = gate.hex_pairs.max(pairs + usize::from(token == 2));
+        gate
+    }
+
+    /// Whether a run of `kind` could be in the text; `false` only when it certainly cannot.
+    fn may_hold(&self, kind: ViewKind) -> bool {
+        match kind {
+            ViewKind::Base64 => self.base64_run >= 16,
+            ViewKind::Hex => {
+                self.hex_run >= 12 || self.hex_pairs >= 6 || self.hex_prefix || self.backslash
+            }
+            ViewKind::Percent => self.percent,
+            ViewKind::Escape => self.backslash,
+            ViewKind::Entity => self.ampersand,
+            ViewKind::Binary => self.binary_run >= 8,
+            _ => true,
+        }
+    }
 }
 
 /// Share of characters that must be printable for decoded bytes to count as text.

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 fn candidate_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\d(?:[ \-]?\d){11,18}").expect("card regex compiles"))
+    RE.get_or_init(|| Regex::new(r"[0-9](?:[ \-]?[0-9]){11,18}").expect("card regex compiles"))
 }
 
 const CARD_WORDS: [&str; 10] = [

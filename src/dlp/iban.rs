@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 fn start_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[A-Z]{2}\d{2}").expect("iban regex compiles"))
+    RE.get_or_init(|| Regex::new(r"[A-Z]{2}[0-9]{2}").expect("iban regex compiles"))
 }
 
 /// IBAN length per country (ISO 13616 registry).

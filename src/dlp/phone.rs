@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 
 fn candidate_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\+?\(?\d[\d .\-()]{5,22}\d").expect("phone regex compiles"))
+    RE.get_or_init(|| {
+        Regex::new(r"\+?\(?[0-9][0-9 .\-()]{5,22}[0-9]").expect("phone regex compiles")
+    })
 }
 
 const PHONE_WORDS: [&str; 12] = [

@@ -72,7 +72,9 @@ fn is_reserved_domain(domain: &str) -> bool {
 
 fn ssn_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\d{3}[- ]\d{2}[- ]\d{4}|\d{9}").expect("ssn regex compiles"))
+    RE.get_or_init(|| {
+        Regex::new(r"[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{9}").expect("ssn regex compiles")
+    })
 }
 
 const SSN_WORDS: [&str; 5] = ["ssn", "social security", "social-security", "ss#", "tin"];
@@ -122,7 +124,7 @@ pub(crate) fn ssn_is_valid(digits: &str) -> bool {
 fn ipv4_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}")
+        Regex::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}")
             .expect("ip regex compiles")
     })
 }

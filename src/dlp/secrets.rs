@@ -63,7 +63,9 @@ const FORMATS: [TokenFormat; 9] = [
     TokenFormat {
         kind: EntityKind::Jwt,
         guard: &["eyJ"],
-        pattern: r"eyJ[A-Za-z0-9_\-]{4,1024}\.eyJ[A-Za-z0-9_\-]{2,4096}\.[A-Za-z0-9_\-]{0,1024}",
+        // Unbounded repetitions compile to one loop each (a bounded `{2,4096}` compiles to
+        // thousands of states); the length bound is checked after the match instead.
+        pattern: r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*",
         score: 50,
     },
     TokenFormat {
@@ -121,7 +123,7 @@ pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
                 EntityKind::AnthropicKey | EntityKind::GoogleApiKey | EntityKind::SlackToken => {
                     !looks_random(value)
                 }
-                EntityKind::Jwt => !jwt_header_ok(value),
+                EntityKind::Jwt => value.len() > MAX_JWT_LEN || !jwt_header_ok(value),
                 _ => false,
             };
             if refused {
@@ -157,6 +159,9 @@ fn looks_random(body: &str) -> bool {
 }
 
 /// Whether the first part of a JWT decodes to a JSON object with an `alg` member.
+/// The longest JWT reported, so that a megabyte of base64url does not become one finding.
+const MAX_JWT_LEN: usize = 6 * 1024;
+
 fn jwt_header_ok(token: &str) -> bool {
     let header = token.split('.').next().unwrap_or("");
     let Some(bytes) = base64url_decode(header) else {
@@ -221,7 +226,7 @@ fn assignment_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"(?i)((?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20})["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,200})"#,
+            r#"(?i)((?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20})["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,})"#,
         )
         .expect("assignment regex compiles")
     })
@@ -278,7 +283,8 @@ pub(super) fn detect_assignments(text: &str, out: &mut Vec<Entity>) {
         if key_name.to_ascii_lowercase().ends_with("tokens") {
             continue;
         }
-        if v.len() < 8 || is_placeholder(v) {
+        // The pattern leaves the value unbounded (cheaper to compile); 200 bytes is the cap.
+        if v.len() < 8 || value.as_str().len() > 200 || is_placeholder(v) {
             continue;
         }
         let classes = [

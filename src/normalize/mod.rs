@@ -345,7 +345,13 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
             let shadow = char::from_u32(u32::from(c) - 0xE0000)
                 .filter(|a| a.is_ascii_graphic() || *a == ' ');
             if let Some(a) = shadow.filter(|_| reveal_tags) {
-                out.push(a.to_ascii_lowercase(), Span::new(i, i + c.len_utf8()));
+                let span = Span::new(i, i + c.len_utf8());
+                // The hidden text is a message of its own: start it on a new line so that it
+                // does not glue onto the visible word before it.
+                if !after.is_some_and(is_tag) {
+                    out.push('\n', span);
+                }
+                out.push(a.to_ascii_lowercase(), span);
             }
             continue;
         }

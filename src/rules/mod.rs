@@ -112,6 +112,12 @@ struct PackFile {
     rules: Vec<serde_json::Value>,
 }
 
+/// An embedded pack, parsed directly into rule specs.
+#[derive(Deserialize)]
+struct TypedPackFile {
+    rules: Vec<RuleSpec>,
+}
+
 impl RulePack {
     /// Parses and validates a pack written in YAML. `source` names it in error messages.
     pub fn from_yaml(source: &str, text: &str) -> Result<RulePack, Error> {
@@ -178,9 +184,19 @@ impl RulePack {
         EMBEDDED_JSON
             .iter()
             .map(|(file, json)| {
-                let value: serde_json::Value =
+                // Straight into typed rules, not through `serde_json::Value`: this is most of
+                // an engine's start-up. The packs were validated at build and by the tests.
+                let typed: TypedPackFile =
                     serde_json::from_str(json).map_err(|e| Error::rule_pack(file, None, e))?;
-                RulePack::from_value(file, value, false)
+                let rules = typed
+                    .rules
+                    .into_iter()
+                    .map(|spec| validate(file, spec, false))
+                    .collect::<Result<Vec<Rule>, Error>>()?;
+                Ok(RulePack {
+                    source: (*file).to_owned(),
+                    rules,
+                })
             })
             .collect()
     }
