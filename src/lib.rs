@@ -70,6 +70,8 @@ mod matcher;
 pub mod normalize;
 mod rules;
 mod score;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
