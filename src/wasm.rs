@@ -179,6 +179,18 @@ fn lone_surrogate(s: &JsString) -> Option<usize> {
     high_at
 }
 
+/// The option names [`Options`] accepts, as JavaScript writes them.
+const OPTION_NAMES: [&str; 8] = [
+    "profile",
+    "thresholds",
+    "categories",
+    "disabledRules",
+    "rules",
+    "embeddedRules",
+    "maxInputBytes",
+    "oversize",
+];
+
 /// Options as JavaScript writes them. Unknown fields are refused, so a typo is an error
 /// rather than a silently ignored setting.
 #[derive(Deserialize, Default)]
@@ -210,6 +222,19 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
             ErrorKind::InvalidOption,
             format!("options must be an object, got {}", js_type_name(&options)),
         ));
+    }
+    // serde-wasm-bindgen reads only the fields it knows, so unknown ones are found here.
+    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !OPTION_NAMES.contains(&key.as_str()) {
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                format!(
+                    "unknown option `{key}` (expected one of: {})",
+                    OPTION_NAMES.join(", ")
+                ),
+            ));
+        }
     }
     let options: Options = serde_wasm_bindgen::from_value(options)
         .map_err(|e| Error::new(ErrorKind::InvalidOption, format!("options: {e}")))?;
