@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """What takes the room in a wasm module: code bytes per crate (from the `name` section, so
 build without stripping) and the size of the data segments (tables, embedded rule packs).
-No wasm tooling needed; `make size` runs it on an unstripped build.
+No wasm tooling needed. For names, build without stripping:
 
-    python3 scripts/wasm_sizes.py <module.wasm> [top N]
+    CARGO_PROFILE_WASM_RELEASE_STRIP=false cargo build --lib --target wasm32-unknown-unknown \
+        --profile wasm-release --target-dir target/wasm-names
+    python3 scripts/wasm_sizes.py target/wasm-names/wasm32-unknown-unknown/wasm-release/promptfence.wasm [top N]
 """
 import re
 import sys
