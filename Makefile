@@ -5,7 +5,7 @@ CORPUS ?= ../shared/corpus/dev.jsonl
 CARGO ?= cargo
 BIN := target/release/promptfence
 
-.PHONY: demo test lint unit rules-test eval bench build
+.PHONY: demo test lint unit rules-test eval bench build setup pkg test-js test-wasm parity size
 
 build:
 	$(CARGO) build --release --locked
@@ -25,10 +25,37 @@ unit:
 rules-test: build
 	$(BIN) rules --test
 
-test: lint unit rules-test
+test: lint unit rules-test test-wasm test-js parity
 
 eval: build
 	@if [ -f "$(CORPUS)" ]; then $(BIN) eval "$(CORPUS)"; else echo "eval: $(CORPUS) not present, skipped"; fi
 
 bench: build
 	$(BIN) bench
+
+# --- WebAssembly and the npm package (scripts/, pkg-templates/, tests/js/) ---------------
+
+# Installs the wasm target, wasm-bindgen (at the Cargo.lock version, into .tools/), the npm
+# dev tools and Debian's Chromium; skips whatever is already there.
+setup:
+	scripts/setup.sh
+
+# Builds the npm package into pkg/.
+pkg:
+	scripts/build-pkg.sh
+
+# The JavaScript suite in Node, Deno, workerd and Chromium; install test; tsc --strict.
+test-js: setup pkg
+	scripts/test-js.sh
+
+# wasm-bindgen-test (tests/web.rs) in Node and in headless Chromium through chromedriver.
+test-wasm: setup
+	scripts/test-wasm.sh
+
+# Native and wasm engines give the same verdicts and rule ids on the whole corpus.
+parity: build pkg
+	@if [ -f "$(CORPUS)" ]; then node scripts/parity.mjs "$(CORPUS)" $(BIN); else echo "parity: $(CORPUS) not present, skipped"; fi
+
+# Size, start-up and latency of the npm package, side by side with @andersmyrmel/vard.
+size: pkg
+	node scripts/size.mjs

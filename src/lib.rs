@@ -79,6 +79,8 @@ mod redact;
 mod rules;
 mod score;
 pub mod stream;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};

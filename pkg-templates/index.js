@@ -1,0 +1,6 @@
+// Browsers and bundlers (Vite, esbuild, webpack): the module is fetched from
+// `promptfence_bg.wasm` beside the glue (`new URL(..., import.meta.url)`, which bundlers follow).
+import { entry } from "./core.js";
+
+export { Fence, FenceError, version } from "./core.js";
+export const { init, initSync, createFence } = entry(undefined);

@@ -1,0 +1,9 @@
+// Node (>= 18), Deno and Bun: the module is read from disk (Node's fetch does not read file:
+// URLs; Deno's would, but warns that a file has no wasm content type).
+import { readFile } from "node:fs/promises";
+import { entry } from "./core.js";
+
+export { Fence, FenceError, version } from "./core.js";
+export const { init, initSync, createFence } = entry(() =>
+  readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
+);

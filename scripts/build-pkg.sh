@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: the engine compiled to wasm32 (size-optimised profile),
+# wasm-bindgen's `--target web` glue, wasm-opt -Oz, then the shim, types, README and
+# package.json from pkg-templates/.
+#
+# Why `--target web`: its glue is a plain ES module that takes the module from the caller
+# (URL, bytes, Response or WebAssembly.Module), so one build serves every host; the entry
+# points in pkg-templates/ only say where the bytes come from (fetch in browsers and Deno,
+# the file in Node and Bun, an imported WebAssembly.Module in workerd). The `bundler` target
+# would `import` the .wasm directly, which Node and Deno cannot do without flags.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh build
+profile=wasm-release
+cargo build --locked --lib --target wasm32-unknown-unknown --profile "$profile"
+
+out=pkg
+rm -rf "$out"
+mkdir -p "$out"
+.tools/bin/wasm-bindgen --target web --no-typescript --out-dir "$out" \
+  "target/wasm32-unknown-unknown/$profile/promptfence.wasm"
+# The Rust toolchain emits bulk-memory and other post-MVP features; say so to wasm-opt.
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers \
+  -o "$out/promptfence_bg.wasm" "$out/promptfence_bg.wasm"
+
+cp pkg-templates/core.js pkg-templates/index.js pkg-templates/node.js pkg-templates/workerd.js \
+  pkg-templates/index.d.ts pkg-templates/README.md "$out/"
+version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
+sed "s/0.0.0-set-by-build/$version/" pkg-templates/package.json > "$out/package.json"
+
+wasm_bytes=$(wc -c < "$out/promptfence_bg.wasm")
+wasm_gz=$(gzip -9 -c "$out/promptfence_bg.wasm" | wc -c)
+echo "pkg/: promptfence $version, promptfence_bg.wasm $wasm_bytes bytes ($wasm_gz gzipped)"

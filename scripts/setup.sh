@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the WebAssembly build and the JavaScript tests need, skipping whatever is
+# already there, so it can run before every `make pkg` / `make test-js`.
+#
+#   scripts/setup.sh            everything: wasm target, wasm-bindgen CLI, npm dev tools, Chromium
+#   scripts/setup.sh build      only what `make pkg` needs (no Chromium)
+#
+# Nothing here downloads a prebuilt binary from the web: wasm-bindgen is compiled from
+# crates.io at exactly the version Cargo.lock pins, wasm-opt / deno / workerd / esbuild come
+# from the npm registry, Chromium and ChromeDriver from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-all}"
+log() { printf 'setup: %s\n' "$*"; }
+
+# 1. Rust target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen CLI, same version as the wasm-bindgen crate in Cargo.lock (the two must
+#    match exactly), cached in .tools/.
+version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if [ -z "$version" ]; then
+  echo "setup: no wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+if [ "$(.tools/bin/wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
+  log "building wasm-bindgen-cli $version into .tools/ (a few minutes)"
+  cargo install --root .tools wasm-bindgen-cli --version "=$version"
+fi
+
+# 3. npm dev tools (binaryen for wasm-opt, deno, workerd, playwright-core, esbuild, typescript,
+#    the vard benchmark baseline). `npm ci` when the lock file says exactly what to install.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dev dependencies"
+  npm ci --no-audit --no-fund
+fi
+
+[ "$what" = build ] && exit 0
+
+# 4. Chromium + ChromeDriver from Debian, for the browser tests.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  log "installing chromium and chromium-driver with apt-get"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver
+fi
+log "ok"

@@ -1,0 +1,5 @@
+// Bundle entry for workerd and browsers: registers the suite, exports `run`.
+import { run } from "node:test";
+import "../suite.test.js";
+
+export { run };
