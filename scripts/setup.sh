@@ -27,9 +27,19 @@ if [ -z "$version" ]; then
   echo "setup: no wasm-bindgen in Cargo.lock" >&2
   exit 1
 fi
-if [ "$(.tools/bin/wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
-  log "building wasm-bindgen-cli $version into .tools/ (a few minutes)"
-  cargo install --root .tools wasm-bindgen-cli --version "=$version"
+# A machine-wide copy (kept from an earlier clone on this machine) saves the build; a new
+# machine builds it from crates.io.
+cache="${PROMPTFENCE_TOOLS_CACHE:-$HOME/.cache/promptfence-tools}/wasm-bindgen-$version"
+have() { [ "$("$1"/wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$version" ]; }
+if ! have .tools/bin; then
+  if have "$cache/bin"; then
+    log "copying wasm-bindgen-cli $version from $cache"
+    mkdir -p .tools && cp -r "$cache/bin" .tools/
+  else
+    log "building wasm-bindgen-cli $version into .tools/ (a few minutes)"
+    cargo install --root .tools wasm-bindgen-cli --version "=$version"
+    mkdir -p "$cache" && cp -r .tools/bin "$cache/" || log "could not keep a machine-wide copy (fine)"
+  fi
 fi
 
 # 3. npm dev tools (binaryen for wasm-opt, deno, workerd, playwright-core, esbuild, typescript,
