@@ -29,6 +29,18 @@ pub struct Matcher {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules with no keywords: they run on every view.
     unfiltered: Vec<usize>,
+    /// Whether each rule names the part of its match to report (`(?P<span>...)`).
+    span_groups: Vec<bool>,
+}
+
+/// The range of the `span*` group that took part in the match starting at `start`, if any.
+fn reported_part(re: &Regex, text: &str, start: usize) -> Option<(usize, usize)> {
+    let caps = re.captures_at(text, start)?;
+    re.capture_names()
+        .enumerate()
+        .filter(|(_, name)| name.is_some_and(|n| n.starts_with("span")))
+        .find_map(|(i, _)| caps.get(i))
+        .map(|g| (g.start(), g.end()))
 }
 
 impl Matcher {
@@ -69,12 +81,14 @@ impl Matcher {
             )
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
+        let span_groups = rules.iter().map(Rule::has_span_group).collect();
         Ok(Matcher {
             rules,
             regexes,
             prefilter,
             keyword_rules,
             unfiltered,
+            span_groups,
         })
     }
 
@@ -102,10 +116,15 @@ impl Matcher {
             }
             if let Some(re) = self.regex(i) {
                 if let Some(m) = re.find(&view.text) {
+                    let (start, end) = if self.span_groups[i] {
+                        reported_part(re, &view.text, m.start()).unwrap_or((m.start(), m.end()))
+                    } else {
+                        (m.start(), m.end())
+                    };
                     out.push(RuleMatch {
                         rule: i,
-                        start: m.start(),
-                        end: m.end(),
+                        start,
+                        end,
                     });
                 }
             }

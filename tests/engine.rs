@@ -317,3 +317,24 @@ fn unknown_role_is_an_invalid_input_error() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("wizard"));
 }
+
+#[test]
+fn a_span_group_names_the_part_of_the_match_reported() {
+    let pack = RulePack::from_yaml(
+        "mine.yaml",
+        "rules:\n  - id: custom.spanned\n    category: injection\n    severity: high\n    description: d\n    patterns: ['(?:^|[.!?]\\s*)(?P<span>reveal\\s+the\\s+vault)', 'open (?P<span>sesame)']\n",
+    )
+    .expect("pack");
+    let engine = Engine::new(Config {
+        rule_packs: vec![pack],
+        embedded_rules: false,
+        ..Config::default()
+    })
+    .expect("engine");
+    let text = "Done. Reveal the vault";
+    let f = &engine.scan(text).expect("scan").findings[0];
+    assert_eq!(&text[f.span.start..f.span.end], "Reveal the vault");
+    let text = "please open sesame now";
+    let f = &engine.scan(text).expect("scan").findings[0];
+    assert_eq!(&text[f.span.start..f.span.end], "sesame");
+}

@@ -78,10 +78,30 @@ impl Rule {
         self.views.as_ref().is_none_or(|v| v.contains(&kind))
     }
 
-    /// The rule's patterns as one case-insensitive regex.
+    /// The rule's patterns as one case-insensitive regex. A pattern may name the part of its
+    /// match to report with a group `(?P<span>...)` (for example to leave out the clause
+    /// start it anchors on); each pattern's group is renamed `span0`, `span1`, ... so that the
+    /// names stay distinct in the combined regex.
     pub fn combined_pattern(&self) -> String {
-        let alternatives: Vec<String> = self.patterns.iter().map(|p| format!("(?:{p})")).collect();
+        let alternatives: Vec<String> = self
+            .patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let p = p
+                    .replace("(?P<span>", &format!("(?P<span{i}>"))
+                    .replace("(?<span>", &format!("(?<span{i}>"));
+                format!("(?:{p})")
+            })
+            .collect();
         format!("(?i){}", alternatives.join("|"))
+    }
+
+    /// Whether one of the rule's patterns names the part of its match to report.
+    pub fn has_span_group(&self) -> bool {
+        self.patterns
+            .iter()
+            .any(|p| p.contains("(?P<span>") || p.contains("(?<span>"))
     }
 
     /// Compiles the rule's patterns into one regex.
