@@ -274,14 +274,54 @@ struct Gate {
     base64_run: usize,
     /// Longest run of hex digits.
     hex_run: usize,
-    /// Longest sequence of two-hex-digit tokens separated by one space, comma or colon.
-    hex_pairs: usize,
+    /// Longest run of hex digits and the separators of spaced pairs (` `, `,`, `:`).
+    spaced_hex_run: usize,
     /// Longest run of `0`, `1` and spaces.
     binary_run: usize,
-    percent: bool,
-    backslash: bool,
-    ampersand: bool,
+    /// Bytes seen of `%`, `\\`, `&`.
+    triggers: u8,
     hex_prefix: bool,
+}
+
+const B64: u8 = 1;
+const HEX: u8 = 2;
+const SPACED_HEX: u8 = 4;
+const BIN: u8 = 8;
+const PERCENT: u8 = 16;
+const BACKSLASH: u8 = 32;
+const AMPERSAND: u8 = 64;
+
+/// The gate's class bits of every byte value.
+const BYTE_CLASS: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+            c |= B64;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX | SPACED_HEX;
+        }
+        if matches!(b, b' ' | b',' | b':') {
+            c |= SPACED_HEX;
+        }
+        if matches!(b, b'0' | b'1' | b' ') {
+            c |= BIN;
+        }
+        match b {
+            b'%' => c |= PERCENT,
+            b'\\' => c |= BACKSLASH,
+            b'&' => c |= AMPERSAND,
+            _ => {}
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
 }
 
 impl Gate {
@@ -289,76 +329,25 @@ impl Gate {
         let mut gate = Gate {
             base64_run: 0,
             hex_run: 0,
-            hex_pairs: 0,
+            spaced_hex_run: 0,
             binary_run: 0,
-            percent: false,
-            backslash: false,
-            ampersand: false,
+            triggers: 0,
             hex_prefix: text.contains("0x") || text.contains("0X"),
         };
-        // Byte classes: bit 0 base64 alphabet, bit 1 hex digit, bit 2 binary (`0`, `1`, space),
-        // bit 3 separator between hex pairs.
-        const B64: u8 = 1;
-        const HEX: u8 = 2;
-        const BIN: u8 = 4;
-        const SEP: u8 = 8;
-        let class = |b: u8| -> u8 {
-            let mut c = 0;
-            if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
-                c |= B64;
-            }
-            if b.is_ascii_hexdigit() {
-                c |= HEX;
-            }
-            if matches!(b, b'0' | b'1' | b' ') {
-                c |= BIN;
-            }
-            if matches!(b, b' ' | b',' | b':') {
-                c |= SEP;
-            }
-            c
-        };
-        let (mut b64, mut hex, mut bin, mut pairs, mut token) =
-            (0usize, 0usize, 0usize, 0usize, 0usize);
+        let (mut b64, mut hex, mut spaced, mut bin) = (0usize, 0usize, 0usize, 0usize);
         for &b in text.as_bytes() {
-            let c = class(b);
-            if c & B64 != 0 {
-                b64 += 1;
-            } else {
-                gate.base64_run = gate.base64_run.max(b64);
-                b64 = 0;
-            }
-            if c & HEX != 0 {
-                hex += 1;
-                token += 1;
-            } else {
-                gate.hex_run = gate.hex_run.max(hex);
-                hex = 0;
-                pairs = if c & SEP != 0 && token == 2 {
-                    pairs + 1
-                } else {
-                    0
-                };
-                gate.hex_pairs = gate.hex_pairs.max(pairs);
-                token = 0;
-            }
-            if c & BIN != 0 {
-                bin += 1;
-            } else {
-                gate.binary_run = gate.binary_run.max(bin);
-                bin = 0;
-            }
-            match b {
-                b'%' => gate.percent = true,
-                b'\\' => gate.backslash = true,
-                b'&' => gate.ampersand = true,
-                _ => {}
-            }
+            let c = BYTE_CLASS[usize::from(b)];
+            // Branch-free run counters: a run grows while its bit is set and drops to zero.
+            b64 = (b64 + 1) * usize::from(c & B64 != 0);
+            hex = (hex + 1) * usize::from(c & HEX != 0);
+            spaced = (spaced + 1) * usize::from(c & SPACED_HEX != 0);
+            bin = (bin + 1) * usize::from(c & BIN != 0);
+            gate.base64_run = gate.base64_run.max(b64);
+            gate.hex_run = gate.hex_run.max(hex);
+            gate.spaced_hex_run = gate.spaced_hex_run.max(spaced);
+            gate.binary_run = gate.binary_run.max(bin);
+            gate.triggers |= c;
         }
-        gate.base64_run = gate.base64_run.max(b64);
-        gate.hex_run = gate.hex_run.max(hex);
-        gate.binary_run = gate.binary_run.max(bin);
-        gate.hex_pairs = gate.hex_pairs.max(pairs + usize::from(token == 2));
         gate
     }
 
@@ -366,12 +355,16 @@ impl Gate {
     fn may_hold(&self, kind: ViewKind) -> bool {
         match kind {
             ViewKind::Base64 => self.base64_run >= 16,
+            // Six bytes at least: twelve digits, or six spaced pairs (17 bytes).
             ViewKind::Hex => {
-                self.hex_run >= 12 || self.hex_pairs >= 6 || self.hex_prefix || self.backslash
+                self.hex_run >= 12
+                    || self.spaced_hex_run >= 17
+                    || self.hex_prefix
+                    || self.triggers & BACKSLASH != 0
             }
-            ViewKind::Percent => self.percent,
-            ViewKind::Escape => self.backslash,
-            ViewKind::Entity => self.ampersand,
+            ViewKind::Percent => self.triggers & PERCENT != 0,
+            ViewKind::Escape => self.triggers & BACKSLASH != 0,
+            ViewKind::Entity => self.triggers & AMPERSAND != 0,
             ViewKind::Binary => self.binary_run >= 8,
             _ => true,
         }

@@ -140,7 +140,35 @@ fn is_word(word: &[u8]) -> bool {
     let (Some(&a), Some(&b)) = (word.first(), word.get(1)) else {
         return false;
     };
-    has_prefix(a, b) && WORDS.binary_search_by(|w| w.as_bytes().cmp(word)).is_ok()
+    if !has_prefix(a, b) {
+        return false;
+    }
+    // Only the few words sharing the first two letters are compared.
+    let (from, to) = BUCKETS[usize::from(a - b'a') * 26 + usize::from(b - b'a')];
+    WORDS[usize::from(from)..usize::from(to)]
+        .iter()
+        .any(|w| w.as_bytes() == word)
+}
+
+/// For each two-letter prefix (`26 * first + second`), the range of [`WORDS`] (sorted) that
+/// starts with it.
+const BUCKETS: [(u16, u16); 676] = buckets();
+
+const fn buckets() -> [(u16, u16); 676] {
+    let mut table = [(0u16, 0u16); 676];
+    let mut k = 0;
+    while k < WORDS.len() {
+        let w = WORDS[k].as_bytes();
+        if w.len() >= 2 {
+            let slot = (w[0] - b'a') as usize * 26 + (w[1] - b'a') as usize;
+            if table[slot].1 == 0 {
+                table[slot].0 = k as u16;
+            }
+            table[slot].1 = k as u16 + 1;
+        }
+        k += 1;
+    }
+    table
 }
 
 /// For each first letter, a bit per second letter that some word of [`WORDS`] starts with.
