@@ -188,17 +188,10 @@ impl Engine {
         let mut findings = strongest_per_rule(findings);
         self.add_dlp_findings(text, &mut findings);
         fill_excerpts(text, &mut findings);
-
-        let score = score::risk_score(&scored_findings(&findings));
-        Ok(Report {
-            verdict: Verdict::from_score(score, self.thresholds),
-            score,
+        Ok(self.report(
+            text,
             findings,
-            redacted: self
-                .config
-                .redact_in_scan
-                .then(|| self.redact_entities(text)),
-            stats: ScanStats {
+            ScanStats {
                 bytes: text.len(),
                 views: views.iter().map(|v| v.kind.as_str()).collect(),
                 hidden_characters: normalized.stats.invisible
@@ -206,7 +199,7 @@ impl Engine {
                     + normalized.stats.tags,
                 truncated,
             },
-        })
+        ))
     }
 
     /// Applies the input size limit.
@@ -230,6 +223,21 @@ impl Engine {
                 }
                 Ok((&text[..cut], true))
             }
+        }
+    }
+
+    /// Scores `findings` (strongest first, excerpts filled) into a report of `text`.
+    fn report(&self, text: &str, findings: Vec<Finding>, stats: ScanStats) -> Report {
+        let score = score::risk_score(&scored_findings(&findings));
+        Report {
+            verdict: Verdict::from_score(score, self.thresholds),
+            score,
+            findings,
+            redacted: self
+                .config
+                .redact_in_scan
+                .then(|| self.redact_entities(text)),
+            stats,
         }
     }
 
@@ -511,22 +519,16 @@ impl Engine {
         }
         findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
         fill_excerpts(text, &mut findings);
-        let score = score::risk_score(&scored_findings(&findings));
-        Ok(Report {
-            verdict: Verdict::from_score(score, self.thresholds),
-            score,
+        Ok(self.report(
+            text,
             findings,
-            redacted: self
-                .config
-                .redact_in_scan
-                .then(|| self.redact_entities(text)),
-            stats: ScanStats {
+            ScanStats {
                 bytes: text.len(),
                 views: vec!["original"],
                 hidden_characters: 0,
                 truncated,
             },
-        })
+        ))
     }
 }
 
