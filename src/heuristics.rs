@@ -16,6 +16,8 @@ use crate::normalize::{
 const TAG_SCORE: u8 = 70;
 /// Score of a request followed by adversarial token salad.
 const GIBBERISH_SCORE: u8 = 60;
+/// Score of a thinner tail of token salad (weak: flags only with another finding).
+const GIBBERISH_WEAK_SCORE: u8 = 30;
 /// Score of a long random-looking run (weak: keys, hashes and blobs are common).
 const ENTROPY_SCORE: u8 = 20;
 
@@ -323,6 +325,24 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
         let broken = heavy >= 1 && odd_tail >= 2 && odd_tail * 6 >= tail && unmatched[s] >= 2;
         (dense || salted || broken) && odd_head * 8 <= s && odd[s]
     });
+    // Failing those, a thinner tail of salad is weak evidence: it flags only together with
+    // another finding (a harmful request, a persona).
+    let (found, score) = match found {
+        Some(s) => (Some(s), GIBBERISH_SCORE),
+        None => {
+            let thin = (GIBBERISH_MIN_PREFIX..=tokens.len() - 3).find(|&s| {
+                let tail = tokens.len() - s;
+                let (odd_tail, heavy) = after[s];
+                let odd_head = total - odd_tail;
+                odd_tail >= 2
+                    && odd_tail * 8 >= tail
+                    && (heavy >= 1 || unmatched[s] >= 2)
+                    && odd_head * 8 <= s
+                    && odd[s]
+            });
+            (thin, GIBBERISH_WEAK_SCORE)
+        }
+    };
     let Some(s) = found else {
         return;
     };
@@ -333,7 +353,7 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     }
     out.push(finding(
         "obfuscation.gibberish_suffix",
-        GIBBERISH_SCORE,
+        score,
         Span::new(tail_start, tail_start + tail.len()),
         format!(
             "a request is followed by {} tokens of adversarial-looking gibberish",
