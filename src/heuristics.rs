@@ -330,7 +330,7 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     let (found, score) = match found {
         Some(s) => (Some(s), GIBBERISH_SCORE),
         None => {
-            let thin = (GIBBERISH_MIN_PREFIX..=tokens.len() - 3).find(|&s| {
+            let thin = (GIBBERISH_MIN_PREFIX - 1..=tokens.len() - 3).find(|&s| {
                 let tail = tokens.len() - s;
                 let (odd_tail, heavy) = after[s];
                 let odd_head = total - odd_tail;
