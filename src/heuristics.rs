@@ -372,6 +372,9 @@ fn is_odd_token(token: &str) -> bool {
     if token.contains('\\') {
         return true;
     }
+    if is_emoticon(token) {
+        return false;
+    }
     let symbols = token.chars().filter(|c| ODD.contains(c)).count();
     let letters = token.chars().filter(|c| c.is_alphabetic()).count();
     if letters == 0 {
@@ -392,6 +395,19 @@ fn is_odd_token(token: &str) -> bool {
     }
     glued &= token.chars().next().is_some_and(char::is_uppercase);
     (camel || glued) && letters >= 6 || (symbols == 1 && inner_symbol(token))
+}
+
+/// A sideways face (`:)`, `:-(`, `;]`), which prose uses and salad rarely does.
+fn is_emoticon(token: &str) -> bool {
+    let t = token.trim_end_matches(['.', ',', '!', '?']);
+    let mut chars = t.chars();
+    let eyes = matches!(chars.next(), Some(':' | ';' | '='));
+    let rest: String = chars.collect();
+    let face = rest.strip_prefix('-').unwrap_or(&rest);
+    eyes && matches!(
+        face,
+        ")" | "(" | "]" | "[" | "/" | "D" | "P" | "p" | "))" | "(("
+    )
 }
 
 /// A token of pure salad: letters glued to three or more brackets, backslashes and the like.
@@ -443,10 +459,11 @@ fn unmatched_suffix_brackets(tokens: &[(usize, &str)]) -> Vec<usize> {
         let chars: Vec<char> = tokens[i].1.chars().collect();
         for k in (0..chars.len()).rev() {
             let c = chars[k];
-            let emoticon = k > 0 && matches!(chars[k - 1], ':' | ';' | '=');
+            let emoticon = k > 0 && matches!(chars[k - 1], ':' | ';' | '=')
+                || k > 1 && chars[k - 1] == '-' && matches!(chars[k - 2], ':' | ';');
             match c {
                 ')' | ']' | '}' if !emoticon => waiting.push(c),
-                '(' | '[' | '{' => {
+                '(' | '[' | '{' if !emoticon => {
                     let close = match c {
                         '(' => ')',
                         '[' => ']',
