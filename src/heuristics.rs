@@ -16,6 +16,8 @@ use crate::normalize::{
 const TAG_SCORE: u8 = 70;
 /// Score of a request followed by adversarial token salad.
 const GIBBERISH_SCORE: u8 = 60;
+/// Score of a thinner tail of token salad (weak: flags only with another finding).
+const GIBBERISH_WEAK_SCORE: u8 = 30;
 /// Score of a long random-looking run (weak: keys, hashes and blobs are common).
 const ENTROPY_SCORE: u8 = 20;
 
@@ -281,7 +283,8 @@ const GIBBERISH_MIN_ODD: usize = 4;
 /// shape of optimized adversarial suffixes (GCG and its successors); code and LaTeX have the
 /// punctuation but keep their brackets balanced, and prose does not have the punctuation.
 fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
-    if text.contains("```") {
+    // A fenced code block is code; a stray ``` inside a line of salad is not a fence.
+    if text.lines().any(|l| l.trim_start().starts_with("```")) {
         return;
     }
     let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
@@ -308,8 +311,10 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
         let heavy = usize::from(is_heavy_token(tokens[i].1));
         after[i] = (after[i + 1].0 + usize::from(odd[i]), after[i + 1].1 + heavy);
     }
+    let unmatched = unmatched_suffix_brackets(&tokens);
     // The longest odd-dense tail behind a clean request: dense (two tokens in five odd), or
-    // sparser but holding a token of pure salad (`](`{%({\\In`).
+    // sparser but holding a token of pure salad (`](`{%({\\In`), or sparser still but with
+    // salad and several brackets left open or closed without a partner.
     let total = after[0].0;
     let found = (GIBBERISH_MIN_PREFIX..=tokens.len() - 3).find(|&s| {
         let tail = tokens.len() - s;
@@ -317,8 +322,27 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
         let odd_head = total - odd_tail;
         let dense = odd_tail >= GIBBERISH_MIN_ODD && odd_tail * 5 >= tail * 2;
         let salted = heavy >= 1 && odd_tail >= 3 && odd_tail * 4 >= tail;
-        (dense || salted) && odd_head * 8 <= s && odd[s]
+        let broken = heavy >= 1 && odd_tail >= 2 && odd_tail * 6 >= tail && unmatched[s] >= 2;
+        (dense || salted || broken) && odd_head * 8 <= s && odd[s]
     });
+    // Failing those, a thinner tail of salad is weak evidence: it flags only together with
+    // another finding (a harmful request, a persona).
+    let (found, score) = match found {
+        Some(s) => (Some(s), GIBBERISH_SCORE),
+        None => {
+            let thin = (GIBBERISH_MIN_PREFIX - 1..=tokens.len() - 3).find(|&s| {
+                let tail = tokens.len() - s;
+                let (odd_tail, heavy) = after[s];
+                let odd_head = total - odd_tail;
+                odd_tail >= 2
+                    && odd_tail * 8 >= tail
+                    && (heavy >= 1 || unmatched[s] >= 2)
+                    && odd_head * 8 <= s
+                    && odd[s]
+            });
+            (thin, GIBBERISH_WEAK_SCORE)
+        }
+    };
     let Some(s) = found else {
         return;
     };
@@ -329,7 +353,7 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     }
     out.push(finding(
         "obfuscation.gibberish_suffix",
-        GIBBERISH_SCORE,
+        score,
         Span::new(tail_start, tail_start + tail.len()),
         format!(
             "a request is followed by {} tokens of adversarial-looking gibberish",
@@ -347,6 +371,9 @@ fn is_odd_token(token: &str) -> bool {
     ];
     if token.contains('\\') {
         return true;
+    }
+    if is_emoticon(token) {
+        return false;
     }
     let symbols = token.chars().filter(|c| ODD.contains(c)).count();
     let letters = token.chars().filter(|c| c.is_alphabetic()).count();
@@ -370,6 +397,19 @@ fn is_odd_token(token: &str) -> bool {
     (camel || glued) && letters >= 6 || (symbols == 1 && inner_symbol(token))
 }
 
+/// A sideways face (`:)`, `:-(`, `;]`), which prose uses and salad rarely does.
+fn is_emoticon(token: &str) -> bool {
+    let t = token.trim_end_matches(['.', ',', '!', '?']);
+    let mut chars = t.chars();
+    let eyes = matches!(chars.next(), Some(':' | ';' | '='));
+    let rest: String = chars.collect();
+    let face = rest.strip_prefix('-').unwrap_or(&rest);
+    eyes && matches!(
+        face,
+        ")" | "(" | "]" | "[" | "/" | "D" | "P" | "p" | "))" | "(("
+    )
+}
+
 /// A token of pure salad: letters glued to three or more brackets, backslashes and the like.
 fn is_heavy_token(token: &str) -> bool {
     let symbols = token
@@ -390,9 +430,57 @@ fn inner_symbol(token: &str) -> bool {
     trimmed.chars().any(|c| {
         matches!(
             c,
-            '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '\\' | '|' | '^' | '`' | '*' | '='
+            '{' | '}'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '\\'
+                | '|'
+                | '^'
+                | '`'
+                | '*'
+                | '='
+                | '"'
         )
     })
+}
+
+/// For each token index `i`, how many brackets of the tokens `i..` have no partner among those
+/// same tokens (emoticons aside). Computed right to left in one pass: closing brackets wait on
+/// a stack for their opener.
+fn unmatched_suffix_brackets(tokens: &[(usize, &str)]) -> Vec<usize> {
+    let mut out = vec![0usize; tokens.len() + 1];
+    let mut waiting: Vec<char> = Vec::new();
+    let mut lonely_openers = 0usize;
+    for i in (0..tokens.len()).rev() {
+        let chars: Vec<char> = tokens[i].1.chars().collect();
+        for k in (0..chars.len()).rev() {
+            let c = chars[k];
+            let emoticon = k > 0 && matches!(chars[k - 1], ':' | ';' | '=')
+                || k > 1 && chars[k - 1] == '-' && matches!(chars[k - 2], ':' | ';');
+            match c {
+                ')' | ']' | '}' if !emoticon => waiting.push(c),
+                '(' | '[' | '{' if !emoticon => {
+                    let close = match c {
+                        '(' => ')',
+                        '[' => ']',
+                        _ => '}',
+                    };
+                    if waiting.last() == Some(&close) {
+                        waiting.pop();
+                    } else {
+                        lonely_openers += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out[i] = lonely_openers + waiting.len();
+    }
+    out
 }
 
 /// Whether the brackets of `s` nest properly (emoticons aside).
