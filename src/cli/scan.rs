@@ -24,12 +24,10 @@ pub fn run(args: &Args) -> Result<i32, String> {
     };
     let report = engine.scan(&text).map_err(|e| e.to_string())?;
     if args.flag("--json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        emit(&format!("{json}\n"))?;
     } else {
-        print_human(&report);
+        emit(&human(&report))?;
     }
     Ok(match report.verdict {
         Verdict::Allow => 0,
@@ -38,8 +36,22 @@ pub fn run(args: &Args) -> Result<i32, String> {
     })
 }
 
-fn print_human(report: &Report) {
-    println!(
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> Result<(), String> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn human(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
         "verdict: {}  score: {}  ({} bytes, views: {})",
         report.verdict.as_str(),
         report.score,
@@ -47,7 +59,8 @@ fn print_human(report: &Report) {
         report.stats.views.join(", ")
     );
     for f in &report.findings {
-        println!(
+        let _ = writeln!(
+            out,
             "  [{:>3}] {:<8} {} ({}) bytes {}..{} in {} view",
             f.score,
             f.severity.as_str(),
@@ -57,11 +70,12 @@ fn print_human(report: &Report) {
             f.span.end,
             f.view
         );
-        println!("        {}", f.message);
+        let _ = writeln!(out, "        {}", f.message);
         if !f.excerpt.is_empty() {
-            println!("        \"{}\"", f.excerpt.replace('\n', " "));
+            let _ = writeln!(out, "        \"{}\"", f.excerpt.replace('\n', " "));
         }
     }
+    out
 }
 
 /// The stable per-line output of `scan --jsonl`.
@@ -135,7 +149,10 @@ fn scan_jsonl(engine: &Engine, redact: bool) -> Result<i32, String> {
             failures += 1;
             json!({"id": id, "line": n + 1, "error": {"code": code, "message": message}})
         });
-        writeln!(out, "{value}").map_err(|e| format!("cannot write output: {e}"))?;
+        match writeln!(out, "{value}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            other => other.map_err(|e| format!("cannot write output: {e}"))?,
+        }
     }
     out.flush()
         .map_err(|e| format!("cannot write output: {e}"))?;
