@@ -161,6 +161,22 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     }
 }
 
+/// The text a command works on: `--file F`, else the positional words, else standard input.
+pub(crate) fn input_text(args: &Args) -> Result<String, String> {
+    use std::io::Read;
+    if let Some(path) = args.value("--file") {
+        return std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
+    }
+    if !args.positional.is_empty() {
+        return Ok(args.positional.join(" "));
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(s)
+}
+
 /// The `p`-th percentile (0–100) of sorted values.
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -3,7 +3,6 @@
 
 use super::Args;
 use promptfence::{RedactMode, Vault};
-use std::io::Read;
 
 pub fn run(args: &Args) -> Result<i32, String> {
     let mut config = args.config.clone();
@@ -12,17 +11,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
             .ok_or_else(|| format!("--mode takes mask, hash, remove or leave, not `{mode}`"))?;
     }
     let engine = promptfence::Engine::new(config).map_err(|e| e.to_string())?;
-    let text = if let Some(path) = args.value("--file") {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
-    } else if !args.positional.is_empty() {
-        args.positional.join(" ")
-    } else {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
-    };
+    let text = super::input_text(args)?;
     let vault_path = args.value("--vault");
     let mut vault = match vault_path {
         Some(p) if std::path::Path::new(p).exists() => {

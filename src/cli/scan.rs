@@ -3,7 +3,7 @@
 use super::Args;
 use promptfence::{Engine, Report, Verdict};
 use serde_json::{json, Value};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::time::Instant;
 
 pub fn run(args: &Args) -> Result<i32, String> {
@@ -11,17 +11,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
     if args.flag("--jsonl") {
         return scan_jsonl(&engine, args.flag("--redact"));
     }
-    let text = if let Some(path) = args.value("--file") {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
-    } else if !args.positional.is_empty() {
-        args.positional.join(" ")
-    } else {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        s
-    };
+    let text = super::input_text(args)?;
     let report = engine.scan(&text).map_err(|e| e.to_string())?;
     if args.flag("--json") {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
