@@ -354,6 +354,9 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
         let end = floor_char_boundary(text, f.span.end.max(start));
         f.span = Span::new(start, end);
     }
+    if findings.is_empty() {
+        return;
+    }
     let mut offsets: Vec<usize> = findings
         .iter()
         .flat_map(|f| [f.span.start, f.span.end])
@@ -363,7 +366,11 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
     let mut utf16: HashMap<usize, usize> = HashMap::with_capacity(offsets.len());
     let mut units = 0usize;
     let mut pending = offsets.iter().peekable();
+    let last = offsets.last().copied().unwrap_or(0);
     for (i, c) in text.char_indices() {
+        if i > last {
+            break;
+        }
         while let Some(&&o) = pending.peek() {
             if o > i {
                 break;
