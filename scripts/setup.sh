@@ -46,7 +46,10 @@ fi
 #    the vard benchmark baseline). `npm ci` when the lock file says exactly what to install.
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dev dependencies"
-  npm ci --no-audit --no-fund
+  # `npm ci` refuses a lock file that lacks other platforms' optional binaries (deno,
+  # workerd), which happens when the registry this machine reaches does not list them; then
+  # install from package.json without rewriting the lock file.
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save
 fi
 
 [ "$what" = build ] && exit 0
