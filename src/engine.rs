@@ -228,7 +228,7 @@ impl Engine {
 
     /// Scores `findings` (strongest first, excerpts filled) into a report of `text`.
     fn report(&self, text: &str, findings: Vec<Finding>, stats: ScanStats) -> Report {
-        let score = score::risk_score(&scored_findings(&findings));
+        let score = score::risk_score(&findings);
         Report {
             verdict: Verdict::from_score(score, self.thresholds),
             score,
@@ -537,23 +537,4 @@ impl Engine {
             },
         ))
     }
-}
-
-/// The findings that make up the risk score: every finding except PII, plus only the
-/// strongest PII finding, so that a text full of contact details does not add up to a warning
-/// (PII alone is redacted, never flagged: see [`crate::dlp`]).
-fn scored_findings(findings: &[Finding]) -> Vec<Finding> {
-    let mut scored: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.category != Category::Pii)
-        .cloned()
-        .collect();
-    if let Some(pii) = findings
-        .iter()
-        .filter(|f| f.category == Category::Pii)
-        .max_by_key(|f| f.score)
-    {
-        scored.push(pii.clone());
-    }
-    scored
 }

@@ -40,14 +40,20 @@ const CORROBORATION: f64 = 0.5;
 /// Points an attack finding gains when the text also disguises itself.
 const DISGUISE_BONUS: u8 = 10;
 
-/// Combines findings into the text's risk score.
+/// Combines findings into the text's risk score. Personal data neither adds up nor
+/// corroborates: an email address in a prompt does not make a weak attack signal stronger,
+/// and only the strongest PII finding counts on its own.
 pub fn risk_score(findings: &[Finding]) -> u8 {
-    if findings.is_empty() {
-        return 0;
-    }
+    let pii = findings
+        .iter()
+        .filter(|f| f.category == Category::Pii)
+        .map(|f| f.score)
+        .max()
+        .unwrap_or(0);
     let disguised = findings.iter().any(|f| f.category == Category::Obfuscation);
     let mut scores: Vec<u8> = findings
         .iter()
+        .filter(|f| f.category != Category::Pii)
         .map(|f| {
             let attack = !f.category.is_data() && f.category != Category::Obfuscation;
             if attack && disguised {
@@ -57,13 +63,16 @@ pub fn risk_score(findings: &[Finding]) -> u8 {
             }
         })
         .collect();
+    if scores.is_empty() {
+        return pii;
+    }
     scores.sort_unstable_by(|a, b| b.cmp(a));
     let mut clear = 1.0 - f64::from(scores[0]) / 100.0;
     for &s in &scores[1..] {
         clear *= 1.0 - CORROBORATION * f64::from(s) / 100.0;
     }
-    let score = (100.0 * (1.0 - clear)).round();
-    score.clamp(0.0, 100.0) as u8
+    let score = (100.0 * (1.0 - clear)).round().clamp(0.0, 100.0) as u8;
+    score.max(pii)
 }
 
 /// Whether the span sits where a text *talks about* an attack rather than performs it: inside
