@@ -187,7 +187,6 @@ impl Engine {
         }
         let mut findings = strongest_per_rule(findings);
         self.add_dlp_findings(text, &mut findings);
-        fill_excerpts(text, &mut findings);
         Ok(self.report(
             text,
             findings,
@@ -226,8 +225,10 @@ impl Engine {
         }
     }
 
-    /// Scores `findings` (strongest first, excerpts filled) into a report of `text`.
-    fn report(&self, text: &str, findings: Vec<Finding>, stats: ScanStats) -> Report {
+    /// Scores `findings` (strongest first) into a report of `text`, with excerpts and UTF-16
+    /// spans filled in.
+    fn report(&self, text: &str, mut findings: Vec<Finding>, stats: ScanStats) -> Report {
+        fill_excerpts(text, &mut findings);
         let score = score::risk_score(&findings);
         Report {
             verdict: Verdict::from_score(score, self.thresholds),
@@ -525,7 +526,6 @@ impl Engine {
             findings.push(truncation_finding(text.len()));
         }
         findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
-        fill_excerpts(text, &mut findings);
         Ok(self.report(
             text,
             findings,
