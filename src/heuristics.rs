@@ -348,7 +348,7 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     };
     let tail_start = line_start + tokens[s].0;
     let tail = text[tail_start..].trim_end();
-    if brackets_nest(tail) {
+    if brackets_nest(tail) || looks_like_code(tail) {
         return;
     }
     out.push(finding(
@@ -360,6 +360,28 @@ fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
             tokens.len() - s
         ),
     ));
+}
+
+/// Whether a tail reads as a line of source code pasted mid-edit (unclosed braces are
+/// normal there): two or more statement shapes that token salad does not produce.
+fn looks_like_code(tail: &str) -> bool {
+    const MARKERS: [&str; 14] = [
+        "for (",
+        "if (",
+        "while (",
+        "return ",
+        "=>",
+        "function ",
+        "def ",
+        "#include",
+        "();",
+        "++",
+        "!=",
+        "==",
+        "= 0;",
+        "} else",
+    ];
+    MARKERS.iter().filter(|m| tail.contains(*m)).count() >= 2
 }
 
 /// A token that does not read as a word: glued symbols, a case change inside letters,
