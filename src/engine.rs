@@ -137,17 +137,21 @@ impl Engine {
     /// Screens one text.
     pub fn scan(&self, text: &str) -> Result<Report, Error> {
         let (text, truncated) = self.admit(text)?;
-        let normalized = normalize::normalize(text);
-        let mut views: Vec<View> = normalized.views.clone();
+        // The decoded views join the normalization views (the normalized view stays first);
+        // heuristics read the same list.
+        let mut normalized = normalize::normalize(text);
         if self.config.profile.decodes() {
-            views.extend(decode::decode(text, &DecodeLimits::default()));
+            normalized
+                .views
+                .extend(decode::decode(text, &DecodeLimits::default()));
         }
+        let views = &normalized.views;
 
         let mut findings = Vec::new();
         let mut matches = Vec::new();
         let mut in_view: Vec<(usize, ViewKind)> = Vec::new();
         let mut found_plainly = vec![false; self.matcher.rules().len()];
-        for view in &views {
+        for view in views {
             matches.clear();
             self.matcher.find(view, &mut matches);
             for m in &matches {
@@ -177,8 +181,12 @@ impl Engine {
         }
         findings.retain(|f| self.config.is_enabled(&f.rule_id, f.category));
 
+        // The normalized view is lower-cased: the cue words are looked for once, there.
+        let meta_cue = !findings.is_empty() && score::has_meta_cue(&views[0].text);
         for f in &mut findings {
-            if !f.category.is_data() && score::is_discussion(text, f.span.start, f.span.end) {
+            if !f.category.is_data()
+                && score::is_discussion(text, meta_cue, f.span.start, f.span.end)
+            {
                 f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
                 f.message
                     .push_str(" (lowered: the text quotes or discusses this)");

@@ -78,9 +78,13 @@ pub fn risk_score(findings: &[Finding]) -> u8 {
 /// Whether the span sits where a text *talks about* an attack rather than performs it: inside
 /// quotes or a code block, in a text that asks about or classifies such things, and not right
 /// after a request to output the quoted text ("begin your answer with '...'", "say '...'").
-pub fn is_discussion(text: &str, start: usize, end: usize) -> bool {
-    let quoted = inside_quotes(text, start, end) || inside_code_fence(text, start);
-    quoted && has_meta_cue(text) && !asks_to_output_quote(text, start)
+///
+/// Whether the text asks about attacks is a property of the whole text: callers work out
+/// [`has_meta_cue`] once per scan and pass it as `meta_cue`.
+pub fn is_discussion(text: &str, meta_cue: bool, start: usize, end: usize) -> bool {
+    meta_cue
+        && (inside_quotes(text, start, end) || inside_code_fence(text, start))
+        && !asks_to_output_quote(text, start)
 }
 
 /// Whether the words just before `start` ask the model to say, print or include what follows.
@@ -141,7 +145,7 @@ fn inside_quotes(text: &str, start: usize, end: usize) -> bool {
 
 /// Words of a text that asks about, explains or classifies attacks. Kept narrow on purpose:
 /// injected documents often contain words like "explain" or "for example" too.
-fn has_meta_cue(text: &str) -> bool {
+pub fn has_meta_cue(lowered: &str) -> bool {
     const CUES: [&str; 16] = [
         "what is",
         "what are",
@@ -160,6 +164,5 @@ fn has_meta_cue(text: &str) -> bool {
         "jailbreak prompt",
         "why do",
     ];
-    let lower = text.to_lowercase();
-    CUES.iter().any(|cue| lower.contains(cue))
+    CUES.iter().any(|cue| lowered.contains(cue))
 }
