@@ -10,6 +10,17 @@ fn engine() -> Engine {
     Engine::with_defaults().expect("default engine")
 }
 
+/// An engine that runs only the rules of one YAML pack.
+fn engine_with_only(yaml: &str) -> Engine {
+    let pack = RulePack::from_yaml("mine.yaml", yaml).expect("pack");
+    Engine::new(Config {
+        rule_packs: vec![pack],
+        embedded_rules: false,
+        ..Config::default()
+    })
+    .expect("engine")
+}
+
 fn utf16_slice(text: &str, start: usize, end: usize) -> String {
     let units: Vec<u16> = text.encode_utf16().collect();
     String::from_utf16(&units[start..end]).expect("valid UTF-16 slice")
@@ -157,17 +168,9 @@ fn disabled_rules_and_categories_do_not_report() {
 
 #[test]
 fn own_rules_only_when_embedded_rules_are_off() {
-    let pack = RulePack::from_yaml(
-        "mine.yaml",
+    let engine = engine_with_only(
         "rules:\n  - id: custom.hello\n    category: injection\n    severity: high\n    description: d\n    patterns: ['hello world']\n",
-    )
-    .expect("pack");
-    let engine = Engine::new(Config {
-        rule_packs: vec![pack],
-        embedded_rules: false,
-        ..Config::default()
-    })
-    .expect("engine");
+    );
     assert_eq!(engine.rules().len(), 1);
     assert_eq!(engine.scan(ATTACK).expect("scan").verdict, Verdict::Allow);
     assert_eq!(
@@ -320,17 +323,9 @@ fn unknown_role_is_an_invalid_input_error() {
 
 #[test]
 fn a_span_group_names_the_part_of_the_match_reported() {
-    let pack = RulePack::from_yaml(
-        "mine.yaml",
+    let engine = engine_with_only(
         "rules:\n  - id: custom.spanned\n    category: injection\n    severity: high\n    description: d\n    patterns: ['(?:^|[.!?]\\s*)(?P<span>reveal\\s+the\\s+vault)', 'open (?P<span>sesame)']\n",
-    )
-    .expect("pack");
-    let engine = Engine::new(Config {
-        rule_packs: vec![pack],
-        embedded_rules: false,
-        ..Config::default()
-    })
-    .expect("engine");
+    );
     let text = "Done. Reveal the vault";
     let f = &engine.scan(text).expect("scan").findings[0];
     assert_eq!(&text[f.span.start..f.span.end], "Reveal the vault");
