@@ -8,6 +8,7 @@
 //! strong, and so is a request followed by a tail of token salad with broken brackets.
 
 use crate::finding::{Category, Finding, Severity, Span};
+use crate::normalize::bytes::{any_byte, has_run};
 use crate::normalize::{
     confusable, is_bidi_control, is_invisible, is_tag, is_variation_selector, Normalized, Script,
 };
@@ -212,6 +213,11 @@ const ENTROPY_BITS: f64 = 4.6;
 /// Long runs that look random and are not hex digests, UUIDs or URLs: weak evidence of an
 /// encoded payload.
 fn high_entropy(text: &str, out: &mut Vec<Finding>) {
+    // A run is checked only if its core, ENTROPY_MIN_LEN bytes or more, is all base64
+    // alphabet: text without such a stretch of bytes has nothing to check.
+    if !has_run(text.as_bytes(), ENTROPY_MIN_LEN, is_base64ish) {
+        return;
+    }
     let mut found = 0usize;
     let mut first: Option<Span> = None;
     let mut at = 0;
@@ -230,9 +236,7 @@ fn high_entropy(text: &str, out: &mut Vec<Finding>) {
                 .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
                 .len();
         let core = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-        let base64ish = core
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'));
+        let base64ish = core.bytes().all(is_base64ish);
         let hex = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
         let kinds = [
             core.bytes().any(|b| b.is_ascii_lowercase()),
@@ -255,6 +259,11 @@ fn high_entropy(text: &str, out: &mut Vec<Finding>) {
             format!("{found} long random-looking runs (possibly an encoded payload)"),
         ));
     }
+}
+
+/// A byte of the (standard or url-safe) base64 alphabet.
+fn is_base64ish(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-')
 }
 
 fn shannon_bits(s: &str) -> f64 {
@@ -284,7 +293,7 @@ const GIBBERISH_MIN_ODD: usize = 4;
 /// punctuation but keep their brackets balanced, and prose does not have the punctuation.
 fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     // A fenced code block is code; a stray ``` inside a line of salad is not a fence.
-    if text.lines().any(|l| l.trim_start().starts_with("```")) {
+    if text.contains("```") && text.lines().any(|l| l.trim_start().starts_with("```")) {
         return;
     }
     let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
@@ -506,22 +515,30 @@ fn unmatched_suffix_brackets(tokens: &[(usize, &str)]) -> Vec<usize> {
 }
 
 /// Whether the brackets of `s` nest properly (emoticons aside).
+///
+/// Brackets and emoticon eyes are ASCII, and no byte of a multi-byte character is ASCII, so
+/// reading bytes gives the same answer as reading characters; text without brackets (most
+/// prompts) is ruled in by one vectorizable look at its bytes.
 fn brackets_nest(s: &str) -> bool {
-    let mut stack: Vec<char> = Vec::new();
-    let mut prev = ' ';
-    for c in s.chars() {
-        let emoticon = matches!(prev, ':' | ';' | '=');
+    let bytes = s.as_bytes();
+    if !any_byte(bytes, is_bracket) {
+        return true;
+    }
+    let mut stack: Vec<u8> = Vec::new();
+    let mut prev = b' ';
+    for &c in bytes {
+        let emoticon = matches!(prev, b':' | b';' | b'=');
         prev = c;
         if emoticon {
             continue;
         }
         match c {
-            '(' | '[' | '{' => stack.push(c),
-            ')' | ']' | '}' => {
+            b'(' | b'[' | b'{' => stack.push(c),
+            b')' | b']' | b'}' => {
                 let open = match c {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
                 };
                 if stack.pop() != Some(open) {
                     return false;
@@ -531,6 +548,12 @@ fn brackets_nest(s: &str) -> bool {
         }
     }
     stack.is_empty()
+}
+
+/// `(`, `)`, `[`, `]`, `{` or `}`, by arithmetic rather than a table so that scans vectorize.
+fn is_bracket(b: u8) -> bool {
+    // `(` and `)` differ in bit 0; `[`/`{` and `]`/`}` in bit 5.
+    (b | 1) == b')' || (b & !0x20) == b'[' || (b & !0x20) == b']'
 }
 
 fn finding(rule_id: &str, score: u8, span: Span, message: String) -> Finding {

@@ -25,6 +25,7 @@ mod region;
 mod rot13;
 
 use crate::finding::Span;
+use crate::normalize::bytes::has_run;
 use crate::normalize::{View, ViewBuilder, ViewKind};
 use unicode_normalization::UnicodeNormalization;
 
@@ -267,105 +268,59 @@ fn find_runs(
     keeper.runs
 }
 
-/// What one cheap pass over the text says about which encodings could be in it, so that
+/// What a cheap look at the bytes says about which encodings could be in the text, so that
 /// ordinary prose skips the finders that cannot match (most prompts hold no encoded run).
+/// Each fact is a necessary condition of its finder's smallest candidate.
 struct Gate {
-    /// Longest run of base64-alphabet bytes (letters, digits, `+/=_-`).
-    base64_run: usize,
-    /// Longest run of hex digits.
-    hex_run: usize,
-    /// Longest run of hex digits and the separators of spaced pairs (` `, `,`, `:`).
-    spaced_hex_run: usize,
-    /// Longest run of `0`, `1` and spaces.
-    binary_run: usize,
-    /// Bytes seen of `%`, `\\`, `&`.
-    triggers: u8,
-    hex_prefix: bool,
-}
-
-const B64: u8 = 1;
-const HEX: u8 = 2;
-const SPACED_HEX: u8 = 4;
-const BIN: u8 = 8;
-const PERCENT: u8 = 16;
-const BACKSLASH: u8 = 32;
-const AMPERSAND: u8 = 64;
-
-/// The gate's class bits of every byte value.
-const BYTE_CLASS: [u8; 256] = byte_classes();
-
-const fn byte_classes() -> [u8; 256] {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        let mut c = 0;
-        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
-            c |= B64;
-        }
-        if b.is_ascii_hexdigit() {
-            c |= HEX | SPACED_HEX;
-        }
-        if matches!(b, b' ' | b',' | b':') {
-            c |= SPACED_HEX;
-        }
-        if matches!(b, b'0' | b'1' | b' ') {
-            c |= BIN;
-        }
-        match b {
-            b'%' => c |= PERCENT,
-            b'\\' => c |= BACKSLASH,
-            b'&' => c |= AMPERSAND,
-            _ => {}
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
+    /// A run of 16 base64-alphabet bytes (letters, digits, `+/=_-`).
+    base64: bool,
+    /// Six encoded bytes: twelve hex digits in a row or six spaced pairs (17 bytes of hex
+    /// digits and ` `, `,`, `:`), or a `0x` prefix, or a backslash (`\x41`).
+    hex: bool,
+    /// A run of eight `0`, `1` and spaces.
+    binary: bool,
+    percent: bool,
+    backslash: bool,
+    ampersand: bool,
 }
 
 impl Gate {
     fn of(text: &str) -> Gate {
-        let mut gate = Gate {
-            base64_run: 0,
-            hex_run: 0,
-            spaced_hex_run: 0,
-            binary_run: 0,
-            triggers: 0,
-            hex_prefix: text.contains("0x") || text.contains("0X"),
-        };
-        let (mut b64, mut hex, mut spaced, mut bin) = (0usize, 0usize, 0usize, 0usize);
-        for &b in text.as_bytes() {
-            let c = BYTE_CLASS[usize::from(b)];
-            // Branch-free run counters: a run grows while its bit is set and drops to zero.
-            b64 = (b64 + 1) * usize::from(c & B64 != 0);
-            hex = (hex + 1) * usize::from(c & HEX != 0);
-            spaced = (spaced + 1) * usize::from(c & SPACED_HEX != 0);
-            bin = (bin + 1) * usize::from(c & BIN != 0);
-            gate.base64_run = gate.base64_run.max(b64);
-            gate.hex_run = gate.hex_run.max(hex);
-            gate.spaced_hex_run = gate.spaced_hex_run.max(spaced);
-            gate.binary_run = gate.binary_run.max(bin);
-            gate.triggers |= c;
+        let b = text.as_bytes();
+        // Arithmetic tests (no table) so that the scans vectorize.
+        let triggers = b.chunks(64).fold(0u8, |seen, chunk| {
+            chunk.iter().fold(seen, |seen, &c| {
+                seen | u8::from(c == b'%') | u8::from(c == b'\\') << 1 | u8::from(c == b'&') << 2
+            })
+        });
+        let (percent, backslash, ampersand) =
+            (triggers & 1 != 0, triggers & 2 != 0, triggers & 4 != 0);
+        let hex_digit = |c: u8| c.is_ascii_hexdigit();
+        Gate {
+            base64: has_run(b, 16, |c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-')
+            }),
+            hex: backslash
+                || has_run(b, 12, hex_digit)
+                || has_run(b, 17, |c| hex_digit(c) || matches!(c, b' ' | b',' | b':'))
+                || text.contains("0x")
+                || text.contains("0X"),
+            binary: has_run(b, 8, |c| matches!(c, b'0' | b'1' | b' ')),
+            percent,
+            backslash,
+            ampersand,
         }
-        gate
     }
 
     /// Whether a run of `kind` could be in the text; `false` only when it certainly cannot.
     fn may_hold(&self, kind: ViewKind) -> bool {
         match kind {
-            ViewKind::Base64 => self.base64_run >= 16,
-            // Six bytes at least: twelve digits, or six spaced pairs (17 bytes).
-            ViewKind::Hex => {
-                self.hex_run >= 12
-                    || self.spaced_hex_run >= 17
-                    || self.hex_prefix
-                    || self.triggers & BACKSLASH != 0
-            }
-            ViewKind::Percent => self.triggers & PERCENT != 0,
-            ViewKind::Escape => self.triggers & BACKSLASH != 0,
-            ViewKind::Entity => self.triggers & AMPERSAND != 0,
-            ViewKind::Binary => self.binary_run >= 8,
+            ViewKind::Base64 => self.base64,
+            ViewKind::Hex => self.hex,
+            ViewKind::Percent => self.percent,
+            ViewKind::Escape => self.backslash,
+            ViewKind::Entity => self.ampersand,
+            ViewKind::Binary => self.binary,
             _ => true,
         }
     }

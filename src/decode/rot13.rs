@@ -35,12 +35,16 @@ pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let (mut rotated, mut words) = (0usize, 0usize);
     let mut i = 0;
     loop {
+        // Bytes between words matter only if they end a line.
+        while i < bytes.len() && !bytes[i].is_ascii_alphabetic() && bytes[i] != b'\n' {
+            i += 1;
+        }
         let at_end = i >= bytes.len();
         let newline = !at_end && bytes[i] == b'\n';
         let word = if at_end || newline {
             None
-        } else if bytes[i].is_ascii_alphabetic() && (i == 0 || !bytes[i - 1].is_ascii_alphabetic())
-        {
+        } else {
+            // `i` is at a letter after a non-letter: a word starts here.
             let start = i;
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
@@ -51,9 +55,6 @@ pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
                 continue;
             }
             Some((start, i, reading))
-        } else {
-            i += 1;
-            continue;
         };
         let ends_run = match word {
             None => true,

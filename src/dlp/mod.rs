@@ -26,6 +26,7 @@ mod pii;
 mod secrets;
 
 use crate::finding::{Category, Finding, Severity, Span};
+use crate::normalize::bytes::count_bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -203,7 +204,7 @@ pub fn detect(text: &str) -> Vec<Entity> {
     let mut found = Vec::new();
     // Numbers need digits: most texts have too few for a card, an SSN or a phone number, and
     // counting them is much cheaper than running the patterns.
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    let digits = count_bytes(text.as_bytes(), |b| b.is_ascii_digit());
     // Order is priority: on overlap, the earlier detector's entity is kept.
     secrets::detect(text, &mut found);
     if digits >= 12 {

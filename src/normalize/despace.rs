@@ -3,6 +3,7 @@
 //! Inside a run, a gap wider than the one between letters (two spaces where letters have one, a
 //! space where letters have a dot) is a word gap and stays a single space.
 
+use super::bytes::has_run_of_positions;
 use super::{NormalizeStats, View, ViewBuilder, ViewKind};
 use crate::finding::Span;
 use unicode_normalization::char::is_combining_mark;
@@ -69,6 +70,9 @@ pub(super) fn despace(source: &View, stats: &mut NormalizeStats) -> Option<View>
 /// non-ASCII characters is left to [`find_runs`].
 fn may_have_runs(text: &str) -> bool {
     let b = text.as_bytes();
+    if text.is_ascii() && !has_unworded_stretch(b) {
+        return false;
+    }
     let (mut singles, mut gap, mut i) = (0usize, 0usize, 0usize);
     while i < b.len() {
         let c = b[i];
@@ -100,6 +104,16 @@ fn may_have_runs(text: &str) -> bool {
         i += 1;
     }
     false
+}
+
+/// Whether some [`MIN_RUN`] * 2 - 1 bytes in a row hold no two letters side by side: the shape
+/// of any run of single letters (`i g n`: a letter, a gap, ...), and rare in prose, where
+/// nearly every letter has a neighbour. Probing skips most of the text.
+fn has_unworded_stretch(b: &[u8]) -> bool {
+    let in_word = |i: usize| {
+        b[i].is_ascii_alphanumeric() && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+    };
+    has_run_of_positions(b.len(), MIN_RUN * 2 - 1, |i| !in_word(i))
 }
 
 /// Finds the runs of at least [`MIN_RUN`] single letters (one of them alphabetic) separated by

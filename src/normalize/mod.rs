@@ -2,6 +2,7 @@
 //! with a map from view offsets back to byte offsets in the original text, so that a rule
 //! matched in any view reports a span the caller can highlight.
 
+pub(crate) mod bytes;
 mod confusables_table;
 mod despace;
 mod script;
