@@ -553,7 +553,7 @@ fn brackets_nest(s: &str) -> bool {
 /// `(`, `)`, `[`, `]`, `{` or `}`, by arithmetic rather than a table so that scans vectorize.
 fn is_bracket(b: u8) -> bool {
     // `(` and `)` differ in bit 0; `[`/`{` and `]`/`}` in bit 5.
-    (b | 1) == b')' || (b & !0x20) == b'[' || (b & !0x20) == b']'
+    ((b | 1) == b')') | ((b & !0x20) == b'[') | ((b & !0x20) == b']')
 }
 
 fn finding(rule_id: &str, score: u8, span: Span, message: String) -> Finding {

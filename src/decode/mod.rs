@@ -268,6 +268,38 @@ fn find_runs(
     keeper.runs
 }
 
+const B64: u8 = 1;
+const HEX: u8 = 2;
+const SPACED_HEX: u8 = 4;
+const BIN: u8 = 8;
+
+/// The run classes of every byte value.
+const BYTE_CLASS: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+            c |= B64;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX | SPACED_HEX;
+        }
+        if matches!(b, b' ' | b',' | b':') {
+            c |= SPACED_HEX;
+        }
+        if matches!(b, b'0' | b'1' | b' ') {
+            c |= BIN;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+}
+
 /// What a cheap look at the bytes says about which encodings could be in the text, so that
 /// ordinary prose skips the finders that cannot match (most prompts hold no encoded run).
 /// Each fact is a necessary condition of its finder's smallest candidate.
@@ -287,28 +319,30 @@ struct Gate {
 impl Gate {
     fn of(text: &str) -> Gate {
         let b = text.as_bytes();
-        // Arithmetic tests (no table) so that the scans vectorize.
-        let triggers = b.chunks(64).fold(0u8, |seen, chunk| {
-            chunk.iter().fold(seen, |seen, &c| {
-                seen | u8::from(c == b'%') | u8::from(c == b'\\') << 1 | u8::from(c == b'&') << 2
-            })
-        });
-        let (percent, backslash, ampersand) =
-            (triggers & 1 != 0, triggers & 2 != 0, triggers & 4 != 0);
-        let hex_digit = |c: u8| c.is_ascii_hexdigit();
+        // Compares, not the table, so that the compiler vectorizes this look at every byte.
+        let mut triggers = 0u8;
+        for chunk in b.chunks(64) {
+            let mut seen = 0u8;
+            for &c in chunk {
+                seen |=
+                    u8::from(c == b'%') | (u8::from(c == b'\\') << 1) | (u8::from(c == b'&') << 2);
+            }
+            triggers |= seen;
+        }
+        let backslash = triggers & 2 != 0;
+        // The run checks probe a few bytes each: a table lookup is the cheapest test there.
+        let class = |bit: u8| move |c: u8| BYTE_CLASS[usize::from(c)] & bit != 0;
         Gate {
-            base64: has_run(b, 16, |c| {
-                c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-')
-            }),
+            base64: has_run(b, 16, class(B64)),
             hex: backslash
-                || has_run(b, 12, hex_digit)
-                || has_run(b, 17, |c| hex_digit(c) || matches!(c, b' ' | b',' | b':'))
+                || has_run(b, 12, class(HEX))
+                || has_run(b, 17, class(SPACED_HEX))
                 || text.contains("0x")
                 || text.contains("0X"),
-            binary: has_run(b, 8, |c| matches!(c, b'0' | b'1' | b' ')),
-            percent,
+            binary: has_run(b, 8, class(BIN)),
+            percent: triggers & 1 != 0,
             backslash,
-            ampersand,
+            ampersand: triggers & 4 != 0,
         }
     }
 

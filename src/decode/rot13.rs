@@ -107,7 +107,9 @@ fn read(bytes: &[u8], start: usize, end: usize, in_run: bool) -> Reading {
     }
     let first = rot13(bytes[start].to_ascii_lowercase());
     let second = rot13(bytes[start + 1].to_ascii_lowercase());
-    let may_rotate = len > 2 && has_prefix(first, second);
+    let may_rotate = len > 2
+        && has_prefix(first, second)
+        && has_prefix3(first, second, rot13(bytes[start + 2].to_ascii_lowercase()));
     if !in_run && !may_rotate {
         return Reading::Unknown;
     }
@@ -149,6 +151,31 @@ fn is_word(word: &[u8]) -> bool {
     WORDS[usize::from(from)..usize::from(to)]
         .iter()
         .any(|w| w.as_bytes() == word)
+}
+
+/// Whether some word of [`WORDS`] starts with these three lower-case letters (the caller has
+/// checked the first two with [`has_prefix`]).
+fn has_prefix3(a: u8, b: u8, c: u8) -> bool {
+    c.is_ascii_lowercase()
+        && PREFIXES3[usize::from(a - b'a') * 26 + usize::from(b - b'a')] & (1 << (c - b'a')) != 0
+}
+
+/// For each two-letter prefix (`26 * first + second`), a bit per third letter that some word of
+/// [`WORDS`] continues it with: most words of ordinary text, rotated, fail here before any
+/// word is compared.
+const PREFIXES3: [u32; 676] = prefixes3();
+
+const fn prefixes3() -> [u32; 676] {
+    let mut table = [0u32; 676];
+    let mut k = 0;
+    while k < WORDS.len() {
+        let w = WORDS[k].as_bytes();
+        if w.len() >= 3 {
+            table[(w[0] - b'a') as usize * 26 + (w[1] - b'a') as usize] |= 1 << (w[2] - b'a');
+        }
+        k += 1;
+    }
+    table
 }
 
 /// For each two-letter prefix (`26 * first + second`), the range of [`WORDS`] (sorted) that

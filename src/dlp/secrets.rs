@@ -4,7 +4,7 @@
 
 use super::{char_at, char_before, each_candidate, entropy, Entity, EntityKind};
 use crate::normalize::bytes::any_byte;
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -78,42 +78,19 @@ const FORMATS: [TokenFormat; 9] = [
     },
 ];
 
-/// One automaton over the guards of every format, so that one pass over the text tells which
-/// formats can occur in it (most texts hold none).
-struct Guards {
-    automaton: AhoCorasick,
-    /// For each guard of the automaton, the index of its format in [`FORMATS`].
-    format: Vec<usize>,
-}
-
-fn guards() -> &'static Guards {
-    static GUARDS: OnceLock<Guards> = OnceLock::new();
-    GUARDS.get_or_init(|| {
-        let (literals, format): (Vec<&str>, Vec<usize>) = FORMATS
-            .iter()
-            .enumerate()
-            .flat_map(|(i, f)| f.guard.iter().map(move |&g| (g, i)))
-            .unzip();
-        Guards {
-            automaton: AhoCorasick::new(literals).expect("guard automaton builds"),
-            format,
-        }
-    })
-}
-
-/// Bit `i` is set when a guard of `FORMATS[i]` occurs in `text`. Overlapping matches count:
-/// `sk-ant-` starts with `sk-`.
-fn formats_present(text: &str) -> u32 {
-    let guards = guards();
-    let all = (1u32 << FORMATS.len()) - 1;
-    let mut present = 0u32;
-    for m in guards.automaton.find_overlapping_iter(text) {
-        present |= 1 << guards.format[m.pattern().as_usize()];
-        if present == all {
-            break;
-        }
-    }
-    present
+/// One automaton over the guards of every format: one pass over the text tells whether any
+/// format can occur in it (most texts hold none). Leftmost-first matching lets the automaton
+/// use its SIMD prefilter; which formats occur is then checked guard by guard.
+fn any_guard(text: &str) -> bool {
+    static GUARDS: OnceLock<AhoCorasick> = OnceLock::new();
+    GUARDS
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(FORMATS.iter().flat_map(|f| f.guard))
+                .expect("guard automaton builds")
+        })
+        .is_match(text)
 }
 
 fn compiled() -> &'static [Regex] {
@@ -143,12 +120,11 @@ fn is_example(value: &str) -> bool {
 }
 
 pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
-    let present = formats_present(text);
-    if present == 0 {
+    if !any_guard(text) {
         return;
     }
-    for (i, (format, re)) in FORMATS.iter().zip(compiled()).enumerate() {
-        if present & (1 << i) == 0 {
+    for (format, re) in FORMATS.iter().zip(compiled()) {
+        if !format.guard.iter().any(|g| text.contains(g)) {
             continue;
         }
         each_candidate(re, text, |m| {
@@ -307,7 +283,7 @@ fn is_placeholder(value: &str) -> bool {
 
 pub(super) fn detect_assignments(text: &str, out: &mut Vec<Entity>) {
     // Every assignment has its `=` or `:`.
-    if !any_byte(text.as_bytes(), |b| b == b'=' || b == b':') {
+    if !any_byte(text.as_bytes(), |b| (b == b'=') | (b == b':')) {
         return;
     }
     let re = assignment_re();

@@ -10,9 +10,14 @@ const CHUNK: usize = 64;
 /// bit operations, no table) so that the fold over a chunk vectorizes.
 #[inline]
 pub(crate) fn any_byte(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
-    bytes
-        .chunks(CHUNK)
-        .any(|chunk| chunk.iter().fold(false, |seen, &b| seen | pred(b)))
+    // A `u8` accumulator and a plain loop: the shapes the compiler vectorizes.
+    bytes.chunks(CHUNK).any(|chunk| {
+        let mut seen = 0u8;
+        for &b in chunk {
+            seen |= u8::from(pred(b));
+        }
+        seen != 0
+    })
 }
 
 /// How many bytes of `bytes` satisfy `pred` (arithmetic, as for [`any_byte`]).
@@ -21,11 +26,12 @@ pub(crate) fn count_bytes(bytes: &[u8], pred: impl Fn(u8) -> bool) -> usize {
     bytes
         .chunks(CHUNK)
         .map(|chunk| {
-            chunk
-                .iter()
-                .fold(0u32, |n, &b| n + u32::from(pred(b)))
-                .try_into()
-                .unwrap_or(usize::MAX)
+            // At most CHUNK per chunk: a `u8` count keeps the most lanes per vector.
+            let mut n = 0u8;
+            for &b in chunk {
+                n += u8::from(pred(b));
+            }
+            usize::from(n)
         })
         .sum()
 }

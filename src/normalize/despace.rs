@@ -106,14 +106,16 @@ fn may_have_runs(text: &str) -> bool {
     false
 }
 
-/// Whether some [`MIN_RUN`] * 2 - 1 bytes in a row hold no two letters side by side: the shape
-/// of any run of single letters (`i g n`: a letter, a gap, ...), and rare in prose, where
-/// nearly every letter has a neighbour. Probing skips most of the text.
+/// Whether the text has a stretch of [`MIN_RUN`] * 2 bytes in which no byte is a letter
+/// followed by a letter: the shape of every run of single letters with the byte before it
+/// (` i g n`: a letter, a gap, ...), and rare in prose, where nearly every letter has a
+/// neighbour. The start of the text counts as one such byte. Probing skips most of the text.
 fn has_unworded_stretch(b: &[u8]) -> bool {
-    let in_word = |i: usize| {
-        b[i].is_ascii_alphanumeric() && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+    // Position 0 stands for the start of the text; position `i + 1` for byte `i`.
+    let in_word = |p: usize| {
+        p > 0 && b[p - 1].is_ascii_alphanumeric() && b.get(p).is_some_and(u8::is_ascii_alphanumeric)
     };
-    has_run_of_positions(b.len(), MIN_RUN * 2 - 1, |i| !in_word(i))
+    has_run_of_positions(b.len() + 1, MIN_RUN * 2, |p| !in_word(p))
 }
 
 /// Finds the runs of at least [`MIN_RUN`] single letters (one of them alphabetic) separated by

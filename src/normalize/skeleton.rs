@@ -80,11 +80,11 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
     // Non-ASCII, or a digit or symbol that stands for a letter (not `2` or `6`); written as
     // compares so that the look at the bytes vectorizes.
     let suspicious = |b: u8| {
-        b >= 0x80
-            || (b.wrapping_sub(b'0') < 10 && b != b'2' && b != b'6')
-            || b == b'@'
-            || b == b'$'
-            || b == b'!'
+        (b >= 0x80)
+            | ((b.wrapping_sub(b'0') < 10) & (b != b'2') & (b != b'6'))
+            | (b == b'@')
+            | (b == b'$')
+            | (b == b'!')
     };
     if !any_byte(text.as_bytes(), suspicious) || text.is_ascii() && !has_leet_next_to_letter(text) {
         return None;
