@@ -228,7 +228,10 @@ fn high_entropy(text: &str, out: &mut Vec<Finding>) {
                 .chars()
                 .next()
                 .map_or(0, char::len_utf8);
-        if token.len() < ENTROPY_MIN_LEN || token.contains("://") || token.starts_with("www.") {
+        if token.len() < ENTROPY_MIN_LEN
+            || token.as_bytes().contains(&b':') && token.contains("://")
+            || token.starts_with("www.")
+        {
             continue;
         }
         let lead = token.len()
@@ -293,7 +296,8 @@ const GIBBERISH_MIN_ODD: usize = 4;
 /// punctuation but keep their brackets balanced, and prose does not have the punctuation.
 fn gibberish_suffix(text: &str, out: &mut Vec<Finding>) {
     // A fenced code block is code; a stray ``` inside a line of salad is not a fence.
-    if text.contains("```") && text.lines().any(|l| l.trim_start().starts_with("```")) {
+    // (`str::contains` of a string does not skip like a byte search does.)
+    if text.as_bytes().contains(&b'`') && text.lines().any(|l| l.trim_start().starts_with("```")) {
         return;
     }
     let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);

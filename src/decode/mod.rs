@@ -324,8 +324,10 @@ impl Gate {
         for chunk in b.chunks(64) {
             let mut seen = 0u8;
             for &c in chunk {
-                seen |=
-                    u8::from(c == b'%') | (u8::from(c == b'\\') << 1) | (u8::from(c == b'&') << 2);
+                seen |= u8::from(c == b'%')
+                    | (u8::from(c == b'\\') << 1)
+                    | (u8::from(c == b'&') << 2)
+                    | (u8::from(c == b'0') << 3);
             }
             triggers |= seen;
         }
@@ -337,8 +339,7 @@ impl Gate {
             hex: backslash
                 || has_run(b, 12, class(HEX))
                 || has_run(b, 17, class(SPACED_HEX))
-                || text.contains("0x")
-                || text.contains("0X"),
+                || triggers & 8 != 0 && (text.contains("0x") || text.contains("0X")),
             binary: has_run(b, 8, class(BIN)),
             percent: triggers & 1 != 0,
             backslash,

@@ -26,7 +26,7 @@ mod pii;
 mod secrets;
 
 use crate::finding::{Category, Finding, Severity, Span};
-use crate::normalize::bytes::count_bytes;
+use crate::normalize::bytes::{count_bytes, has_run};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -204,25 +204,34 @@ pub fn detect(text: &str) -> Vec<Entity> {
     let mut found = Vec::new();
     // Numbers need digits: most texts have too few for a card, an SSN or a phone number, and
     // counting them is much cheaper than running the patterns.
-    let digits = count_bytes(text.as_bytes(), |b| b.is_ascii_digit());
+    let b = text.as_bytes();
+    let digits = count_bytes(b, |b| b.is_ascii_digit());
+    // Each candidate pattern spans a run of bytes of a few classes: no such run, no candidate
+    // (a megabyte of base64 has digits enough for every number detector, and no such run).
+    let digit_or = |extra: &'static [u8]| move |c: u8| c.is_ascii_digit() || extra.contains(&c);
     // Order is priority: on overlap, the earlier detector's entity is kept.
     secrets::detect(text, &mut found);
-    if digits >= 12 {
+    // `[0-9](?:[ \-]?[0-9]){11,18}`
+    if digits >= 12 && has_run(b, 12, digit_or(b" -")) {
         card::detect(text, &mut found);
     }
-    if digits >= 4 {
+    // `[A-Z]{2}[0-9]{2}`
+    if digits >= 4 && has_run(b, 4, |c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
         iban::detect(text, &mut found);
     }
-    if digits >= 9 {
+    // `[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}|[0-9]{9}`
+    if digits >= 9 && has_run(b, 9, digit_or(b" -")) {
         pii::detect_ssn(text, &mut found);
     }
     if text.contains('@') {
         pii::detect_email(text, &mut found);
     }
-    if digits >= 7 {
+    // `[0-9][0-9 .\-()]{5,22}[0-9]` after an optional `+` and `(`
+    if digits >= 7 && has_run(b, 7, digit_or(b" .-()")) {
         phone::detect(text, &mut found);
     }
-    if digits >= 1 {
+    // IPv4 has dots, IPv6 colons.
+    if digits >= 1 && (text.contains('.') || text.contains(':')) {
         pii::detect_ip(text, &mut found);
     }
     secrets::detect_assignments(text, &mut found);

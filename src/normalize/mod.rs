@@ -174,6 +174,13 @@ impl ViewBuilder {
             return;
         };
         match &view.map {
+            OffsetMap::Identity if s.is_ascii() => {
+                // One byte per character: byte `i` came from byte `i`.
+                self.text.push_str(s);
+                let (a, b) = (range.start as u32, range.end as u32);
+                self.start.extend(a..b);
+                self.end.extend(a + 1..b + 1);
+            }
             OffsetMap::Identity => {
                 for (i, c) in s.char_indices() {
                     let at = range.start + i;

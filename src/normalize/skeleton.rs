@@ -89,6 +89,7 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
     if !any_byte(text.as_bytes(), suspicious) || text.is_ascii() && !has_leet_next_to_letter(text) {
         return None;
     }
+    let ascii = text.is_ascii();
     let mut words: Vec<Word> = Vec::new();
     let (mut latin_total, mut foreign_total) = (0usize, 0usize);
     let mut strong = false;
@@ -107,6 +108,11 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
         let word = &text[start..end];
         if word.bytes().all(|b| b.is_ascii_alphabetic()) {
             latin_total += word.len();
+            continue;
+        }
+        // In ASCII text only leetspeak can be folded (look-alikes are not ASCII, and the
+        // letter counts serve only them), and never inside a blob.
+        if ascii && in_blob(text, start, end) {
             continue;
         }
         let (latin, look, other) = count_letters(word);
