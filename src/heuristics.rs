@@ -98,9 +98,7 @@ fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
                 && !emoji_selector
             {
                 hit = true;
-                if prev.is_some_and(char::is_alphanumeric)
-                    && next.is_some_and(char::is_alphanumeric)
-                {
+                if prev.is_some_and(is_word_letter) && next.is_some_and(is_word_letter) {
                     splitting += 1;
                 }
             }
@@ -146,6 +144,17 @@ fn hidden_characters(text: &str, out: &mut Vec<Finding>) {
             }
         ),
     ));
+}
+
+/// `char::is_alphanumeric`, answered at once for the formatting characters that text full of
+/// invisible characters is made of (general punctuation, variation selectors, BOM, tags: none
+/// is a letter or digit), which the Unicode tables answer slowly.
+fn is_word_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !matches!(c, '\u{2000}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E01EF}')
+        && c.is_alphanumeric()
 }
 
 /// Words that mix Latin letters with Cyrillic, Greek, Armenian or Cherokee look-alikes
@@ -571,5 +580,24 @@ fn finding(rule_id: &str, score: u8, span: Span, message: String) -> Finding {
         excerpt: String::new(),
         view: "original",
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_letter_shortcut_agrees_with_unicode() {
+        let ranges = [
+            0x2000..=0x206F,
+            0xFE00..=0xFE0F,
+            0xFEFF..=0xFEFF,
+            0xE0000..=0xE01EF,
+            0x0..=0x3FF,
+        ];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            assert_eq!(is_word_letter(c), c.is_alphanumeric(), "{c:?}");
+        }
     }
 }

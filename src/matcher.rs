@@ -1,14 +1,87 @@
-//! The rule matcher: every rule compiled once into one Aho–Corasick automaton over the rules'
+//! The rule matcher: every rule compiled once into Aho–Corasick automata over the rules'
 //! keywords, used as a prefilter; a rule's regex runs only when one of its keywords occurs in
 //! the view (rules without keywords always run). Regexes are compiled on first use, so that
 //! building an engine stays cheap at start-up, and all matching is linear-time.
+//!
+//! Keywords are split by alphabet: the ASCII ones in one automaton, which reads every view,
+//! and the others (Cyrillic, CJK, ...) in a second one that reads only views holding non-ASCII
+//! bytes, since ASCII text cannot contain them. Natively the ASCII automaton is a DFA (one
+//! table lookup a byte; ~4 MB, built in ~10 ms with the engine); in WebAssembly, where the
+//! engine is built at an isolate's start-up, both are contiguous NFAs, which build in a
+//! fraction of that. Both are driven by one loop over the bytes, monomorphized per automaton
+//! type, that only records which keywords occurred.
 
 use crate::normalize::View;
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::contiguous;
+use aho_corasick::{Anchored, MatchKind};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+/// The automaton over the ASCII keywords: a DFA natively, an NFA in WebAssembly (see the module
+/// documentation).
+#[cfg(not(target_arch = "wasm32"))]
+type AsciiAutomaton = aho_corasick::dfa::DFA;
+#[cfg(target_arch = "wasm32")]
+type AsciiAutomaton = contiguous::NFA;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn build_ascii(keywords: &[&str]) -> Result<AsciiAutomaton, aho_corasick::BuildError> {
+    aho_corasick::dfa::Builder::new()
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .build(keywords)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn build_ascii(keywords: &[&str]) -> Result<AsciiAutomaton, aho_corasick::BuildError> {
+    build_nfa(keywords)
+}
+
+fn build_nfa(keywords: &[&str]) -> Result<contiguous::NFA, aho_corasick::BuildError> {
+    // Every view is lower-cased and keywords are lower-cased at load, so the automata need no
+    // case folding (which would double their size).
+    contiguous::Builder::new()
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .build(keywords)
+}
+
+/// One automaton and, for each of its keywords, the rules that listed it.
+#[derive(Debug)]
+struct KeywordSet<A> {
+    automaton: A,
+    rules: Vec<Vec<usize>>,
+}
+
+impl<A: Automaton> KeywordSet<A> {
+    /// Marks as candidates the rules of every keyword that occurs in `haystack` (all
+    /// occurrences, overlapping ones included, as `find_overlapping_iter` would report them).
+    fn mark(&self, haystack: &[u8], candidate: &mut [bool]) {
+        let aut = &self.automaton;
+        let Ok(mut sid) = aut.start_state(Anchored::No) else {
+            return;
+        };
+        for &b in haystack {
+            sid = aut.next_state(Anchored::No, sid, b);
+            if aut.is_special(sid) {
+                if aut.is_dead(sid) {
+                    return;
+                }
+                if !aut.is_match(sid) {
+                    continue;
+                }
+                for i in 0..aut.match_len(sid) {
+                    for &r in &self.rules[aut.match_pattern(sid, i).as_usize()] {
+                        candidate[r] = true;
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// A rule's match in one view, in view byte offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,9 +97,10 @@ pub struct RuleMatch {
 pub struct Matcher {
     rules: Vec<Rule>,
     regexes: Vec<OnceLock<Option<Regex>>>,
-    prefilter: Option<AhoCorasick>,
-    /// For each keyword of the automaton, the rules that listed it.
-    keyword_rules: Vec<Vec<usize>>,
+    /// Keywords made of ASCII bytes only.
+    ascii: Option<KeywordSet<AsciiAutomaton>>,
+    /// The other keywords: looked for only in views with a non-ASCII byte.
+    other: Option<KeywordSet<contiguous::NFA>>,
     /// Rules with no keywords: they run on every view.
     unfiltered: Vec<usize>,
     /// Whether each rule names the part of its match to report (`(?P<span>...)`).
@@ -65,29 +139,39 @@ impl Matcher {
                 }
             }
         }
-        let prefilter = if keywords.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    // Every view is lower-cased and keywords are lower-cased at load, so the
-                    // automaton needs no case folding (which would double its size).
-                    .match_kind(MatchKind::Standard)
-                    // A contiguous NFA, not a DFA: with the embedded keywords a DFA saves
-                    // ~35k instructions per 1 KB scan but costs ~150M instructions (tens of
-                    // milliseconds) to build, which an edge isolate pays at start-up.
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .build(&keywords)
-                    .map_err(|e| format!("cannot build the keyword automaton: {e}"))?,
-            )
+        let error =
+            |e: aho_corasick::BuildError| format!("cannot build the keyword automaton: {e}");
+        let (mut ascii, mut other) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+        for (keyword, rules) in keywords.into_iter().zip(keyword_rules) {
+            let set = if keyword.is_ascii() {
+                &mut ascii
+            } else {
+                &mut other
+            };
+            set.0.push(keyword);
+            set.1.push(rules);
+        }
+        let ascii = match ascii.0.is_empty() {
+            true => None,
+            false => Some(KeywordSet {
+                automaton: build_ascii(&ascii.0).map_err(error)?,
+                rules: ascii.1,
+            }),
+        };
+        let other = match other.0.is_empty() {
+            true => None,
+            false => Some(KeywordSet {
+                automaton: build_nfa(&other.0).map_err(error)?,
+                rules: other.1,
+            }),
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
         let span_groups = rules.iter().map(Rule::has_span_group).collect();
         Ok(Matcher {
             rules,
             regexes,
-            prefilter,
-            keyword_rules,
+            ascii,
+            other,
             unfiltered,
             span_groups,
         })
@@ -104,12 +188,12 @@ impl Matcher {
         for &i in &self.unfiltered {
             candidate[i] = true;
         }
-        if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(view.text.as_str()) {
-                for &i in &self.keyword_rules[m.pattern().as_usize()] {
-                    candidate[i] = true;
-                }
-            }
+        let haystack = view.text.as_bytes();
+        if let Some(set) = &self.ascii {
+            set.mark(haystack, &mut candidate);
+        }
+        if let Some(set) = self.other.as_ref().filter(|_| !view.text.is_ascii()) {
+            set.mark(haystack, &mut candidate);
         }
         for (i, rule) in self.rules.iter().enumerate() {
             if !candidate[i] || !rule.applies_to(view.kind) {

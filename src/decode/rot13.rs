@@ -49,6 +49,12 @@ pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
             }
+            // Outside a run only a rotated reading matters, and no word of one or two letters
+            // has one (see `read`).
+            if run.is_none() && i - start < 3 {
+                lead = [lead[1], Some(start)];
+                continue;
+            }
             let reading = read(bytes, start, i, run.is_some());
             if run.is_none() && reading != Reading::Rotated {
                 lead = [lead[1], Some(start)];

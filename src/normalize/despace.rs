@@ -4,7 +4,7 @@
 //! space where letters have a dot) is a word gap and stays a single space.
 
 use super::bytes::has_run_of_positions;
-use super::{NormalizeStats, View, ViewBuilder, ViewKind};
+use super::{NormalizeStats, OffsetMap, View, ViewBuilder, ViewKind};
 use crate::finding::Span;
 use unicode_normalization::char::is_combining_mark;
 
@@ -45,6 +45,9 @@ pub(super) fn despace(source: &View, stats: &mut NormalizeStats) -> Option<View>
     }
     stats.despaced_runs += runs.len();
     let mut out = ViewBuilder::with_capacity(source.text.len());
+    // In ASCII text read as is, a letter is one byte that maps to itself: pushed directly.
+    let bytes = source.text.as_bytes();
+    let direct = source.map == OffsetMap::Identity && source.text.is_ascii();
     let mut copied = 0;
     for run in &runs {
         let (Some(first), Some(last)) = (run.letters.first(), run.letters.last()) else {
@@ -53,7 +56,11 @@ pub(super) fn despace(source: &View, stats: &mut NormalizeStats) -> Option<View>
         out.push_from(source, copied..first.start);
         let unit = run.gaps.iter().map(|g| g.1).min().unwrap_or(0);
         for (i, letter) in run.letters.iter().enumerate() {
-            out.push_from(source, letter.start..letter.end);
+            if direct {
+                out.push(char::from(bytes[letter.start]), *letter);
+            } else {
+                out.push_from(source, letter.start..letter.end);
+            }
             if let Some(&(gap, weight)) = run.gaps.get(i) {
                 if weight > unit {
                     out.push(' ', source.original_span(gap.start, gap.end));
