@@ -230,7 +230,18 @@ fn high_entropy(text: &str, out: &mut Vec<Finding>) {
     let mut found = 0usize;
     let mut first: Option<Span> = None;
     let mut at = 0;
-    for token in text.split(|c: char| c.is_whitespace()) {
+    // ASCII text splits at whitespace bytes, without decoding characters (the same tokens:
+    // `char::is_whitespace` of an ASCII character is tab to carriage return, or space).
+    let tokens: Box<dyn Iterator<Item = &str>> = if text.is_ascii() {
+        Box::new(
+            text.as_bytes()
+                .split(|b| matches!(b, b'\t'..=b'\r' | b' '))
+                .map(|t| std::str::from_utf8(t).unwrap_or_default()),
+        )
+    } else {
+        Box::new(text.split(|c: char| c.is_whitespace()))
+    };
+    for token in tokens {
         let start = at;
         at += token.len()
             + text[at + token.len()..]

@@ -327,7 +327,8 @@ impl Gate {
                 seen |= u8::from(c == b'%')
                     | (u8::from(c == b'\\') << 1)
                     | (u8::from(c == b'&') << 2)
-                    | (u8::from(c == b'0') << 3);
+                    | (u8::from(c == b'0') << 3)
+                    | (u8::from(c | 0x20 == b'x') << 4);
             }
             triggers |= seen;
         }
@@ -339,7 +340,7 @@ impl Gate {
             hex: backslash
                 || has_run(b, 12, class(HEX))
                 || has_run(b, 17, class(SPACED_HEX))
-                || triggers & 8 != 0 && (text.contains("0x") || text.contains("0X")),
+                || triggers & 0x18 == 0x18 && has_hex_prefix(b),
             binary: has_run(b, 8, class(BIN)),
             percent: triggers & 1 != 0,
             backslash,
@@ -359,6 +360,11 @@ impl Gate {
             _ => true,
         }
     }
+}
+
+/// Whether `0x` or `0X` occurs (a byte loop: `str::contains` of a string does not skip).
+fn has_hex_prefix(b: &[u8]) -> bool {
+    b.windows(2).any(|w| w[0] == b'0' && w[1] | 0x20 == b'x')
 }
 
 /// Share of characters that must be printable for decoded bytes to count as text.

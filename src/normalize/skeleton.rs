@@ -100,6 +100,25 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
             break;
         };
         let start = at + offset;
+        // In ASCII text only leetspeak can be folded (look-alikes are not ASCII, and the
+        // letter counts serve only them), never in a blob, and every word of a
+        // whitespace-free stretch longer than a blob is in one (see `in_blob`): skip it.
+        if ascii {
+            let b = text.as_bytes();
+            let left = b[..start]
+                .iter()
+                .rev()
+                .take_while(|c| !c.is_ascii_whitespace())
+                .count();
+            let right = b[start..]
+                .iter()
+                .take_while(|c| !c.is_ascii_whitespace())
+                .count();
+            if left + right > MAX_WORDS_RUN {
+                at = start + right;
+                continue;
+            }
+        }
         let len = text[start..]
             .find(|c| !is_word_char(c))
             .unwrap_or(text.len() - start);
@@ -108,11 +127,6 @@ pub(super) fn skeleton(source: &View, kind: ViewKind, stats: &mut NormalizeStats
         let word = &text[start..end];
         if word.bytes().all(|b| b.is_ascii_alphabetic()) {
             latin_total += word.len();
-            continue;
-        }
-        // In ASCII text only leetspeak can be folded (look-alikes are not ASCII, and the
-        // letter counts serve only them), and never inside a blob.
-        if ascii && in_blob(text, start, end) {
             continue;
         }
         let (latin, look, other) = count_letters(word);
