@@ -25,6 +25,9 @@ enum Reading {
 /// Finds ROT13 runs in `text` and decodes up to `cap` bytes of them.
 pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     let bytes = text.as_bytes();
+    if !may_hold_run(bytes) {
+        return;
+    }
     let mut left = cap;
     // The open run: first word start, last word end, word counts. A run opens at a word that
     // reads as English once rotated (so, outside runs, most words are ruled out by their
@@ -96,27 +99,65 @@ pub(super) fn find(text: &str, cap: usize, out: &mut dyn Sink) {
     }
 }
 
+/// Whether at least [`MIN_ROTATED_WORDS`] words of three letters or more begin, once rotated,
+/// like a word of the list: every word that reads as English only once rotated does (see
+/// [`read`]), so a text without that many holds no run. One tight pass, with no lookups but
+/// the prefix tables; most prompts stop here.
+fn may_hold_run(bytes: &[u8]) -> bool {
+    let lower_rot = |b: u8| rot13(b.to_ascii_lowercase());
+    let mut found = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        if i - start >= 3 {
+            let (a, b) = (lower_rot(bytes[start]), lower_rot(bytes[start + 1]));
+            if has_prefix(a, b) && has_prefix3(a, b, lower_rot(bytes[start + 2])) {
+                found += 1;
+                if found >= MIN_ROTATED_WORDS {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// How the word `bytes[start..end]` reads. Outside a run only a rotated reading matters, and
 /// is looked up only when the word's first two letters allow it. Words glued to digits,
 /// symbols or other scripts (identifiers, base64, URLs) are not words. Two-letter rotations
 /// ("na" → "an", "gb" → "to") happen by chance in tables and abbreviations, and do not count.
 fn read(bytes: &[u8], start: usize, end: usize, in_run: bool) -> Reading {
     let glued = |b: Option<&u8>| {
-        b.is_some_and(|&b| b.is_ascii_digit() || b >= 0x80 || b"_/+=\\%&#@".contains(&b))
+        b.is_some_and(|&b| {
+            b.is_ascii_digit()
+                || b >= 0x80
+                || matches!(
+                    b,
+                    b'_' | b'/' | b'+' | b'=' | b'\\' | b'%' | b'&' | b'#' | b'@'
+                )
+        })
     };
     let len = end - start;
-    if !(2..=MAX_WORD).contains(&len)
-        || glued(start.checked_sub(1).and_then(|p| bytes.get(p)))
-        || glued(bytes.get(end))
-    {
+    if !(2..=MAX_WORD).contains(&len) {
         return Reading::Unknown;
     }
+    // The table lookups first: outside a run they rule out nearly every word.
     let first = rot13(bytes[start].to_ascii_lowercase());
     let second = rot13(bytes[start + 1].to_ascii_lowercase());
     let may_rotate = len > 2
         && has_prefix(first, second)
         && has_prefix3(first, second, rot13(bytes[start + 2].to_ascii_lowercase()));
-    if !in_run && !may_rotate {
+    if !in_run && !may_rotate
+        || glued(start.checked_sub(1).and_then(|p| bytes.get(p)))
+        || glued(bytes.get(end))
+    {
         return Reading::Unknown;
     }
     let mut plain = [0u8; MAX_WORD];
