@@ -151,19 +151,21 @@ impl Matcher {
             set.0.push(keyword);
             set.1.push(rules);
         }
-        let ascii = match ascii.0.is_empty() {
-            true => None,
-            false => Some(KeywordSet {
+        let ascii = if ascii.0.is_empty() {
+            None
+        } else {
+            Some(KeywordSet {
                 automaton: build_ascii(&ascii.0).map_err(error)?,
                 rules: ascii.1,
-            }),
+            })
         };
-        let other = match other.0.is_empty() {
-            true => None,
-            false => Some(KeywordSet {
+        let other = if other.0.is_empty() {
+            None
+        } else {
+            Some(KeywordSet {
                 automaton: build_nfa(&other.0).map_err(error)?,
                 rules: other.1,
-            }),
+            })
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
         let span_groups = rules.iter().map(Rule::has_span_group).collect();

@@ -30,7 +30,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
     let mut sorted = builds.clone();
     sorted.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "engine build (embedded rules, regexes compiled lazily): median {:.0} µs",
+        "engine build (embedded rules and keyword automata, natively a DFA for the ASCII keywords; regexes compiled lazily): median {:.0} µs",
         percentile(&sorted, 50.0)
     );
     let engine = args.engine()?;
@@ -67,23 +67,40 @@ pub fn run(args: &Args) -> Result<i32, String> {
         ..args.config.clone()
     })
     .map_err(|e| e.to_string())?;
-    println!("\npathological inputs (each must stay under 100 ms; the first scan also compiles the rules the input triggers, once per engine):\n| input | size | first scan ms | next scan ms | verdict |\n|---|---:|---:|---:|---|");
-    let mut worst = 0.0f64;
+    println!("\npathological inputs (issue 2: each under 100 ms on a warm engine). The first scan of an input also\ncompiles, once per engine, the rule regexes its keywords trigger; the warm figure is the median of three\nfurther scans.\n| input | size | first scan ms | warm scan ms | verdict |\n|---|---:|---:|---:|---|");
+    let (mut worst_first, mut worst_warm) = ((0.0f64, ""), (0.0f64, ""));
     for (name, text) in pathological() {
         let t = Instant::now();
         let report = big.scan(&text).map_err(|e| e.to_string())?;
         let first = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        std::hint::black_box(big.scan(&text).map_err(|e| e.to_string())?);
-        let next = t.elapsed().as_secs_f64() * 1e3;
-        worst = worst.max(next);
+        let mut warm = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            std::hint::black_box(big.scan(&text).map_err(|e| e.to_string())?);
+            warm.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        warm.sort_by(|a, b| a.total_cmp(b));
+        let warm = warm[1];
+        if first > worst_first.0 {
+            worst_first = (first, name);
+        }
+        if warm > worst_warm.0 {
+            worst_warm = (warm, name);
+        }
         println!(
-            "| {name} | {} | {first:.1} | {next:.1} | {} |",
+            "| {name} | {} | {first:.1} | {warm:.1} | {} |",
             text.len(),
             report.verdict.as_str()
         );
     }
-    println!("\nslowest pathological input (warm engine): {worst:.1} ms");
+    println!(
+        "\nslowest pathological input, warm engine (the acceptance figure): {:.1} ms ({})",
+        worst_warm.0, worst_warm.1
+    );
+    println!(
+        "slowest first scan, regex compilation included: {:.1} ms ({})",
+        worst_first.0, worst_first.1
+    );
     Ok(0)
 }
 
