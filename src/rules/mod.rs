@@ -78,10 +78,10 @@ impl Rule {
         self.views.as_ref().is_none_or(|v| v.contains(&kind))
     }
 
-    /// The rule's patterns as one case-insensitive regex. A pattern may name the part of its
-    /// match to report with a group `(?P<span>...)` (for example to leave out the clause
-    /// start it anchors on); each pattern's group is renamed `span0`, `span1`, ... so that the
-    /// names stay distinct in the combined regex.
+    /// The rule's patterns as one regex. A pattern may name the part of its match to report
+    /// with a group `(?P<span>...)` (for example to leave out the clause start it anchors on);
+    /// each pattern's group is renamed `span0`, `span1`, ... so that the names stay distinct in
+    /// the combined regex. Case-insensitive only where that can matter (see [`case_flag`]).
     pub fn combined_pattern(&self) -> String {
         let alternatives: Vec<String> = self
             .patterns
@@ -91,10 +91,10 @@ impl Rule {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
                     .replace("(?<span>", &format!("(?<span{i}>"));
-                format!("(?:{p})")
+                format!("({}{p})", case_flag(&p))
             })
             .collect();
-        format!("(?i){}", alternatives.join("|"))
+        alternatives.join("|")
     }
 
     /// Whether one of the rule's patterns names the part of its match to report.
@@ -105,11 +105,49 @@ impl Rule {
     }
 
     /// Compiles the rule's patterns into one regex.
-    pub(crate) fn compile(&self) -> Result<regex::Regex, regex::Error> {
-        regex::RegexBuilder::new(&self.combined_pattern())
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
+    pub fn compile(&self) -> Result<regex::bytes::Regex, regex::Error> {
+        build_regex(&self.combined_pattern())
     }
+}
+
+/// Compiles a rule pattern. Rules match views of the text (UTF-8, never invalid), as bytes so
+/// that a pattern may use byte-level windows such as `(?-u:[^.\n]){0,40}`: one NFA state per
+/// step instead of one per UTF-8 sequence of a Unicode class, which is what makes the big
+/// multilingual rules compile in a few milliseconds on first use. Spans are moved out to
+/// character boundaries where matches are reported ([`crate::matcher`]).
+pub(crate) fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// The flags of the group that holds a pattern: `?i:` for a pattern that needs case folding,
+/// else `?:`. Every view is lower-cased, so a pattern written in lower case matches without
+/// folding, and folding is what makes a Unicode regex expensive to compile. A pattern with an
+/// upper-case letter (outside escapes such as `\S` or `\x{93C}`) gets it, and so does one with
+/// a Greek sigma: lower-casing turns a final `Σ` into `σ`, not `ς`, and only folding makes the
+/// two the same letter.
+fn case_flag(pattern: &str) -> &'static str {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('x' | 'p' | 'P' | 'u' | 'U') if chars.peek() == Some(&'{') => {
+                    chars.by_ref().find(|&c| c == '}');
+                }
+                Some('x') => {
+                    chars.next();
+                    chars.next();
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_uppercase() || c == 'σ' || c == 'ς' {
+            return "?i:";
+        }
+    }
+    "?:"
 }
 
 /// A set of rules loaded from one file, validated as a whole.
@@ -318,9 +356,7 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
     };
     if compile_check {
         for pattern in &rule.patterns {
-            regex::RegexBuilder::new(&format!("(?i){pattern}"))
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
+            build_regex(&format!("({}{pattern})", case_flag(pattern)))
                 .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
         }
     }
