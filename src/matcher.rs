@@ -16,7 +16,7 @@ use crate::rules::Rule;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::{Anchored, MatchKind};
-use regex::Regex;
+use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -108,13 +108,25 @@ pub struct Matcher {
 }
 
 /// The range of the `span*` group that took part in the match starting at `start`, if any.
-fn reported_part(re: &Regex, text: &str, start: usize) -> Option<(usize, usize)> {
+fn reported_part(re: &Regex, text: &[u8], start: usize) -> Option<(usize, usize)> {
     let caps = re.captures_at(text, start)?;
     re.capture_names()
         .enumerate()
         .filter(|(_, name)| name.is_some_and(|n| n.starts_with("span")))
         .find_map(|(i, _)| caps.get(i))
         .map(|g| (g.start(), g.end()))
+}
+
+/// `start..end` widened to the characters it touches. Rules match bytes, and a byte-level
+/// window (`(?-u:[^.\n]){0,40}`) at the edge of a pattern can stop inside a character.
+fn char_bounds(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
 }
 
 impl Matcher {
@@ -202,12 +214,14 @@ impl Matcher {
                 continue;
             }
             if let Some(re) = self.regex(i) {
-                if let Some(m) = re.find(&view.text) {
+                let text = view.text.as_bytes();
+                if let Some(m) = re.find(text) {
                     let (start, end) = if self.span_groups[i] {
-                        reported_part(re, &view.text, m.start()).unwrap_or((m.start(), m.end()))
+                        reported_part(re, text, m.start()).unwrap_or((m.start(), m.end()))
                     } else {
                         (m.start(), m.end())
                     };
+                    let (start, end) = char_bounds(&view.text, start, end);
                     out.push(RuleMatch {
                         rule: i,
                         start,

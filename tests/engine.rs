@@ -333,3 +333,33 @@ fn a_span_group_names_the_part_of_the_match_reported() {
     let f = &engine.scan(text).expect("scan").findings[0];
     assert_eq!(&text[f.span.start..f.span.end], "sesame");
 }
+
+#[test]
+fn a_pattern_written_with_capitals_still_matches_the_lower_cased_views() {
+    // Views are lower-cased and patterns are not case-folded unless they need it: one with a
+    // capital letter must be.
+    let engine = engine_with_only(
+        "rules:\n  - id: custom.capitals\n    category: injection\n    severity: high\n    description: d\n    patterns: ['Open\\s+SESAME']\n",
+    );
+    let text = "please OPEN Sesame now";
+    let f = &engine.scan(text).expect("scan").findings[0];
+    assert_eq!(&text[f.span.start..f.span.end], "OPEN Sesame");
+    // A Greek final sigma written in capitals is lower-cased to `σ`: folding matches it to `ς`.
+    let engine = engine_with_only(
+        "rules:\n  - id: custom.sigma\n    category: injection\n    severity: high\n    description: d\n    patterns: ['πες\\s+μου']\n",
+    );
+    assert_eq!(engine.scan("ΠΕΣ ΜΟΥ").expect("scan").findings.len(), 1);
+}
+
+#[test]
+fn a_byte_window_that_stops_inside_a_character_reports_whole_characters() {
+    // `(?-u:[^\n]){0,3}` steps over bytes: after "key" it can end one byte into "é" (two
+    // bytes) and "ü" (two bytes). The span must still cut the text on character boundaries.
+    let engine = engine_with_only(
+        "rules:\n  - id: custom.window\n    category: injection\n    severity: high\n    description: d\n    patterns: ['key(?-u:[^\\n]){0,3}']\n",
+    );
+    let text = "the keyéü end";
+    let f = &engine.scan(text).expect("scan").findings[0];
+    assert!(text.is_char_boundary(f.span.start) && text.is_char_boundary(f.span.end));
+    assert_eq!(&text[f.span.start..f.span.end], "keyéü");
+}

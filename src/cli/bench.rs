@@ -160,7 +160,7 @@ fn slowest_rules_to_compile(engine: &Engine, n: usize) {
         .iter()
         .map(|rule| {
             let t = Instant::now();
-            let compiled = regex::Regex::new(&rule.combined_pattern());
+            let compiled = rule.compile();
             std::hint::black_box(compiled.is_ok());
             (t.elapsed().as_secs_f64() * 1e3, rule.id.as_str())
         })

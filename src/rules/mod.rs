@@ -11,6 +11,9 @@ use crate::normalize::ViewKind;
 use serde::Deserialize;
 use std::collections::HashSet;
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod yaml;
+
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// Longest pattern or keyword accepted, in bytes; keeps compiled automata small.
@@ -78,10 +81,10 @@ impl Rule {
         self.views.as_ref().is_none_or(|v| v.contains(&kind))
     }
 
-    /// The rule's patterns as one case-insensitive regex. A pattern may name the part of its
-    /// match to report with a group `(?P<span>...)` (for example to leave out the clause
-    /// start it anchors on); each pattern's group is renamed `span0`, `span1`, ... so that the
-    /// names stay distinct in the combined regex.
+    /// The rule's patterns as one regex. A pattern may name the part of its match to report
+    /// with a group `(?P<span>...)` (for example to leave out the clause start it anchors on);
+    /// each pattern's group is renamed `span0`, `span1`, ... so that the names stay distinct in
+    /// the combined regex. Case-insensitive only where that can matter (see [`case_flag`]).
     pub fn combined_pattern(&self) -> String {
         let alternatives: Vec<String> = self
             .patterns
@@ -91,10 +94,10 @@ impl Rule {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
                     .replace("(?<span>", &format!("(?<span{i}>"));
-                format!("(?:{p})")
+                format!("({}{p})", case_flag(&p))
             })
             .collect();
-        format!("(?i){}", alternatives.join("|"))
+        alternatives.join("|")
     }
 
     /// Whether one of the rule's patterns names the part of its match to report.
@@ -105,11 +108,49 @@ impl Rule {
     }
 
     /// Compiles the rule's patterns into one regex.
-    pub(crate) fn compile(&self) -> Result<regex::Regex, regex::Error> {
-        regex::RegexBuilder::new(&self.combined_pattern())
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
+    pub fn compile(&self) -> Result<regex::bytes::Regex, regex::Error> {
+        build_regex(&self.combined_pattern())
     }
+}
+
+/// Compiles a rule pattern. Rules match views of the text (UTF-8, never invalid), as bytes so
+/// that a pattern may use byte-level windows such as `(?-u:[^.\n]){0,40}`: one NFA state per
+/// step instead of one per UTF-8 sequence of a Unicode class, which is what makes the big
+/// multilingual rules compile in a few milliseconds on first use. Spans are moved out to
+/// character boundaries where matches are reported ([`crate::matcher`]).
+pub(crate) fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// The flags of the group that holds a pattern: `?i:` for a pattern that needs case folding,
+/// else `?:`. Every view is lower-cased, so a pattern written in lower case matches without
+/// folding, and folding is what makes a Unicode regex expensive to compile. A pattern with an
+/// upper-case letter (outside escapes such as `\S` or `\x{93C}`) gets it, and so does one with
+/// a Greek sigma: lower-casing turns a final `Σ` into `σ`, not `ς`, and only folding makes the
+/// two the same letter.
+fn case_flag(pattern: &str) -> &'static str {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('x' | 'p' | 'P' | 'u' | 'U') if chars.peek() == Some(&'{') => {
+                    chars.by_ref().find(|&c| c == '}');
+                }
+                Some('x') => {
+                    chars.next();
+                    chars.next();
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_uppercase() || c == 'σ' || c == 'ς' {
+            return "?i:";
+        }
+    }
+    "?:"
 }
 
 /// A set of rules loaded from one file, validated as a whole.
@@ -141,7 +182,7 @@ struct TypedPackFile {
 impl RulePack {
     /// Parses and validates a pack written in YAML. `source` names it in error messages.
     pub fn from_yaml(source: &str, text: &str) -> Result<RulePack, Error> {
-        let value: serde_json::Value = serde_yaml::from_str(text)
+        let value = parse_yaml(text)
             .map_err(|e| Error::rule_pack(source, None, format!("not valid YAML: {e}")))?;
         RulePack::from_value(source, value, true)
     }
@@ -228,6 +269,19 @@ impl RulePack {
             .map(|(file, yaml)| RulePack::from_yaml(file, yaml))
             .collect()
     }
+}
+
+/// YAML text as a JSON value: `serde_yaml` natively; in WebAssembly the small reader in
+/// [`yaml`], which reads the same for the YAML that rule packs are written in and refuses the
+/// rest (the tests compare the two).
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+    yaml::parse(text)
 }
 
 fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, Error> {
@@ -318,9 +372,7 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
     };
     if compile_check {
         for pattern in &rule.patterns {
-            regex::RegexBuilder::new(&format!("(?i){pattern}"))
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
+            build_regex(&format!("({}{pattern})", case_flag(pattern)))
                 .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
         }
     }
