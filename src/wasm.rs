@@ -1,6 +1,10 @@
 //! The JavaScript binding (wasm-bindgen): converts options, text, reports and errors between
 //! JavaScript and the engine. It holds no detection logic; the npm shim in `pkg-templates/`
-//! wraps it in `createFence()`.
+//! wraps it in `createFence()` and the chat helpers.
+//!
+//! Bound: [`Fence`] (`scan`, `check`, `rules`, `scanMessages`, `scanOutput`, `redact`, `unmask`,
+//! `stream`), [`StreamScanner`] and [`Unmasker`] for streamed answers. A vault crosses the
+//! boundary as plain JSON data (the serde form of [`Vault`]), so JavaScript can keep it.
 //!
 //! Errors reach JavaScript as `Error` objects named `FenceError` with a stable `code`
 //! (see [`ErrorKind::code`]); the shim's `FenceError` class recognises them with `instanceof`.
