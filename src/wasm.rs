@@ -105,9 +105,7 @@ impl Fence {
     /// hashKey?, vault? }`; an existing `vault` is continued (the same value keeps its
     /// placeholder) and not modified: the result carries the new one.
     pub fn redact(&self, text: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        let text = self
-            .text_from_js(&text, OversizePolicy::Refuse)
-            .map_err(to_js_error)?;
+        let text = self.whole_text_from_js(&text).map_err(to_js_error)?;
         let request = redact_options_from_js(options, &self.engine).map_err(to_js_error)?;
         let mut vault = request.vault;
         let entities: Vec<_> = self
@@ -154,16 +152,12 @@ impl Fence {
 
 impl Fence {
     fn scan_js(&self, text: &JsValue) -> Result<Report, JsValue> {
-        let text = self
-            .text_from_js(text, self.engine.config().oversize)
-            .map_err(to_js_error)?;
+        let text = self.text_from_js(text).map_err(to_js_error)?;
         self.engine.scan(&text).map_err(to_js_error)
     }
 
     fn scan_output_js(&self, text: &JsValue, opts: &OutputOptions) -> Result<Report, JsValue> {
-        let text = self
-            .text_from_js(text, self.engine.config().oversize)
-            .map_err(to_js_error)?;
+        let text = self.text_from_js(text).map_err(to_js_error)?;
         self.engine.scan_output(&text, opts).map_err(to_js_error)
     }
 
@@ -202,11 +196,9 @@ impl Fence {
             };
             let role = Role::parse(&role_name)
                 .map_err(|e| Error::new(e.kind(), format!("messages[{i}]: {}", e.message())))?;
-            let content = self
-                .text_from_js(&get(&item, "content"), self.engine.config().oversize)
-                .map_err(|e| {
-                    Error::new(e.kind(), format!("messages[{i}].content: {}", e.message()))
-                })?;
+            let content = self.text_from_js(&get(&item, "content")).map_err(|e| {
+                Error::new(e.kind(), format!("messages[{i}].content: {}", e.message()))
+            })?;
             messages.push(Message::new(role, content));
             roles.push(role_name);
         }
@@ -216,17 +208,18 @@ impl Fence {
     /// Takes a JavaScript string into Rust, refusing non-strings and lone surrogates. A string
     /// that is certainly over the byte limit is refused (or cut) before it is copied: UTF-8
     /// never takes fewer bytes than UTF-16 code units.
-    fn text_from_js(&self, value: &JsValue, oversize: OversizePolicy) -> Result<String, Error> {
+    fn text_from_js(&self, value: &JsValue) -> Result<String, Error> {
         let Some(js) = value.dyn_ref::<JsString>() else {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!("text must be a string, got {}", js_type_name(value)),
             ));
         };
-        let limit = self.engine.config().max_input_bytes;
+        let config = self.engine.config();
+        let limit = config.max_input_bytes;
         let units = js.length() as usize;
         let js = if units > limit {
-            match oversize {
+            match config.oversize {
                 OversizePolicy::Refuse => {
                     return Err(Error::new(
                         ErrorKind::InputTooLarge,
@@ -249,12 +242,19 @@ impl Fence {
         } else {
             js.clone()
         };
-        let text = checked_string(&js, "text")?;
-        if oversize == OversizePolicy::Refuse && text.len() > limit {
+        checked_string(&js, "text")
+    }
+
+    /// Like `text_from_js`, but text over the limit is always refused, whatever the oversize
+    /// policy: a redaction of a prefix would silently drop the rest of the text.
+    fn whole_text_from_js(&self, value: &JsValue) -> Result<String, Error> {
+        let text = self.text_from_js(value)?;
+        let limit = self.engine.config().max_input_bytes;
+        if text.len() > limit {
             return Err(Error::new(
                 ErrorKind::InputTooLarge,
                 format!(
-                    "input is {} bytes, over the limit of {limit} bytes (raise maxInputBytes)",
+                    "input is at least {} bytes, over the limit of {limit} bytes (raise maxInputBytes)",
                     text.len()
                 ),
             ));
@@ -953,6 +953,51 @@ impl<'r> From<&'r Report> for JsReport<'r> {
     }
 }
 
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| fence_error("INTERNAL", &format!("cannot convert the result: {e}")))
+}
+
+fn to_js_error(e: Error) -> JsValue {
+    fence_error(e.kind().code(), e.message())
+}
+
+/// An `Error` named `FenceError` with a `code`, as the shim's `FenceError` class expects.
+fn fence_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("FenceError");
+    let error = JsValue::from(error);
+    set(&error, "code", &JsValue::from_str(code));
+    error
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property on an object we just created cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn js_type_name(value: &JsValue) -> String {
+    if value.is_null() {
+        "null".to_owned()
+    } else if js_sys::Array::is_array(value) {
+        "an array".to_owned()
+    } else {
+        value.js_typeof().as_string().unwrap_or_default()
+    }
+}
+
+fn json_type_name(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// `scanOutput`'s report: a report, and whether the system prompt leaked.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1017,49 +1062,4 @@ struct JsRedaction<'r> {
     text: &'r str,
     findings: Vec<JsFinding<'r>>,
     vault: &'r Vault,
-}
-
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| fence_error("INTERNAL", &format!("cannot convert the result: {e}")))
-}
-
-fn to_js_error(e: Error) -> JsValue {
-    fence_error(e.kind().code(), e.message())
-}
-
-/// An `Error` named `FenceError` with a `code`, as the shim's `FenceError` class expects.
-fn fence_error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name("FenceError");
-    let error = JsValue::from(error);
-    set(&error, "code", &JsValue::from_str(code));
-    error
-}
-
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a property on an object we just created cannot fail.
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-fn js_type_name(value: &JsValue) -> String {
-    if value.is_null() {
-        "null".to_owned()
-    } else if js_sys::Array::is_array(value) {
-        "an array".to_owned()
-    } else {
-        value.js_typeof().as_string().unwrap_or_default()
-    }
-}
-
-fn json_type_name(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
