@@ -184,13 +184,14 @@ export function chatApi(createFence) {
       }
       let current = redactOptions.vault ?? null;
       const changes = [];
-      for (const segment of segments) {
+      for (const [k, segment] of segments.entries()) {
         if (!REDACTED_ROLES.has(segment.role)) continue;
         let r;
         try {
           r = fence.redact(segment.text, { ...redactOptions, vault: current ?? undefined });
         } catch (e) {
-          throw locate(Object.assign(e, { message: `messages[${segments.indexOf(segment)}]: ${e.message}` }), segments);
+          e.message = `messages[${k}]: ${e.message}`;
+          throw locate(e, segments);
         }
         current = r.vault;
         if (r.text !== segment.text) changes.push([segment.path, r.text]);
