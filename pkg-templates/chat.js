@@ -27,7 +27,7 @@ function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function checkOptions(options, names, what) {
+function checkOptions(options, names, what) {
   if (options === undefined || options === null) return {};
   if (!isPlainObject(options)) {
     throw new FenceError("INVALID_OPTION", `${what} must be an object, got ${describe(options)}`);
