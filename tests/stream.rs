@@ -163,5 +163,9 @@ fn canary_is_reported_soon_after_it_is_complete_not_at_the_end() {
     }
     assert_eq!(found.len(), 1, "after {} bytes", pushed.len());
     assert_eq!(found[0].rule_id, "prompt_leak.output.canary");
-    assert!(pushed.len() <= 14 + 28 * 10 + 64 + 128 + 15, "{}", pushed.len());
+    assert!(
+        pushed.len() <= 14 + 28 * 10 + 64 + 128 + 15,
+        "{}",
+        pushed.len()
+    );
 }
