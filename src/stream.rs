@@ -34,22 +34,37 @@ pub struct StreamScanner {
     /// The carry-over window: the stream from byte `base` on.
     window: String,
     base: usize,
+    /// UTF-16 code units of the stream before `base`, so findings get UTF-16 spans too.
+    base_utf16: usize,
     unscanned: usize,
     /// Findings already reported whose start is still inside the window.
     reported: HashSet<(String, usize, usize)>,
     longest: usize,
+    /// The longest span a canary match can have (see [`StreamScanner::reach`]).
+    canary_reach: usize,
 }
 
 impl StreamScanner {
     pub fn new(opts: OutputOptions) -> StreamScanner {
         let longest = output::max_local_span(&opts);
+        // A canary match allows up to two whitespace characters (3 bytes at most each) after
+        // each of its characters, and a character may match a longer one that lower-cases to
+        // it (4 bytes at most): 10 bytes per character bound it.
+        let canary_reach = opts
+            .canaries
+            .iter()
+            .map(|c| c.chars().count() * 10)
+            .max()
+            .unwrap_or(0);
         StreamScanner {
             opts,
             window: String::new(),
             base: 0,
+            base_utf16: 0,
             unscanned: 0,
             reported: HashSet::new(),
             longest,
+            canary_reach,
         }
     }
 
@@ -77,7 +92,11 @@ impl StreamScanner {
     fn reach(&self, rule_id: &str) -> usize {
         match rule_id {
             "secret.private_key" | "secret.jwt" => crate::dlp::MAX_ENTITY_BYTES,
-            r if r.starts_with("exfiltration.") || r.starts_with("prompt_leak.") => self.longest,
+            // A canary is released as soon as it is complete, so that a caller can stop the
+            // stream before much more of the answer has passed.
+            "prompt_leak.output.canary" => self.canary_reach,
+            r if r.starts_with("exfiltration.") => output::MAX_LINK_BYTES,
+            r if r.starts_with("prompt_leak.") => self.longest,
             _ => 1024,
         }
     }
@@ -109,9 +128,11 @@ impl StreamScanner {
                 .chars()
                 .take(120)
                 .collect();
+            let start_utf16 = self.base_utf16 + utf16_len(&self.window[..f.span.start]);
+            let end_utf16 = start_utf16 + utf16_len(&self.window[f.span.start..f.span.end]);
             f.span.start = start;
             f.span.end = end;
-            f.span_utf16 = f.span;
+            f.span_utf16 = crate::Span::new(start_utf16, end_utf16);
             ready.push(f);
         }
         // Everything that can still change starts after `total - longest - CONTEXT`: keep that,
@@ -122,6 +143,7 @@ impl StreamScanner {
             while !self.window.is_char_boundary(cut) {
                 cut -= 1;
             }
+            self.base_utf16 += utf16_len(&self.window[..cut]);
             self.window.drain(..cut);
             self.base += cut;
             let base = self.base;
@@ -130,4 +152,9 @@ impl StreamScanner {
         ready.sort_by_key(|f| (f.span.start, f.span.end));
         ready
     }
+}
+
+/// Length of `s` in UTF-16 code units.
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
 }

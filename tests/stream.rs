@@ -120,3 +120,52 @@ proptest! {
         prop_assert_eq!(streamed(&text, &cuts, &o), whole(&text, &o));
     }
 }
+
+#[test]
+fn stream_findings_have_utf16_spans_of_the_whole_stream() {
+    // Enough multi-byte text before the value that the window has moved on past some of it.
+    let filler = "naïve 😀 café ".repeat(300);
+    let text = format!("{filler}write to jane.doe@acme.io today");
+    let mut scanner = StreamScanner::new(OutputOptions::default());
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for piece in chars.chunks(29) {
+        found.extend(scanner.push(&piece.iter().collect::<String>()));
+    }
+    found.extend(scanner.finish());
+    let email = found
+        .iter()
+        .find(|f| f.rule_id == "pii.email")
+        .expect("email found");
+    let utf16: Vec<u16> = text.encode_utf16().collect();
+    let sliced = String::from_utf16(&utf16[email.span_utf16.start..email.span_utf16.end])
+        .expect("valid UTF-16");
+    assert_eq!(sliced, "jane.doe@acme.io");
+    assert_eq!(&text[email.span.start..email.span.end], "jane.doe@acme.io");
+}
+
+#[test]
+fn canary_is_reported_soon_after_it_is_complete_not_at_the_end() {
+    let canary = "pfc-0123456789abcdef01234567";
+    let mut scanner = StreamScanner::new(OutputOptions {
+        canaries: vec![canary.to_owned()],
+        ..OutputOptions::default()
+    });
+    let mut pushed = String::from("the marker is ");
+    let mut found = scanner.push(&pushed);
+    pushed.push_str(canary);
+    found.extend(scanner.push(canary));
+    // A few hundred bytes later (10 per canary character, the context and one scan step), long
+    // before the 8 KiB a PEM block could need.
+    while found.is_empty() && pushed.len() < 1024 {
+        pushed.push_str("and more text. ");
+        found.extend(scanner.push("and more text. "));
+    }
+    assert_eq!(found.len(), 1, "after {} bytes", pushed.len());
+    assert_eq!(found[0].rule_id, "prompt_leak.output.canary");
+    assert!(
+        pushed.len() <= 14 + 28 * 10 + 64 + 128 + 15,
+        "{}",
+        pushed.len()
+    );
+}
