@@ -3,6 +3,8 @@
 // until the port answers HTTP.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -62,4 +64,18 @@ export async function startServer(command, args, { port, cwd = root, env = {}, t
     }
   }
   return { url, output: () => log, stop };
+}
+
+/**
+ * What `npm install` does with an example's `"promptfence": "file:../../pkg"` dependency: a
+ * symlink in its node_modules, so the example imports the built package by its name.
+ */
+export function linkPackage(exampleDir) {
+  if (!existsSync(join(root, "pkg", "promptfence_bg.wasm"))) {
+    throw new Error("pkg/ is not built: run `make pkg` (make e2e does)");
+  }
+  mkdirSync(join(exampleDir, "node_modules"), { recursive: true });
+  const link = join(exampleDir, "node_modules", "promptfence");
+  rmSync(link, { force: true, recursive: true });
+  symlinkSync(join("..", "..", "..", "pkg"), link);
 }
