@@ -31,12 +31,18 @@ export function runProxyCases(name, start) {
       await mock?.close();
     });
 
-    const post = (path, body) =>
-      fetch(`${proxy.url}${path}`, {
+    const post = async (path, body) => {
+      const response = await fetch(`${proxy.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: "Bearer test-key" },
         body: typeof body === "string" ? body : JSON.stringify(body),
       });
+      // A crash in the handler: show what the runtime printed, not just "500".
+      if (response.status >= 500) {
+        throw new Error(`${name} answered ${response.status}: ${await response.text()}\n${proxy.output()}`);
+      }
+      return response;
+    };
 
     test("an attack is answered 400 prompt_blocked and never reaches the upstream", async () => {
       const seen = mock.requests.length;
