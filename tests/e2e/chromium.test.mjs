@@ -18,6 +18,7 @@ describe("chromium", () => {
   let browser;
   let page;
   const problems = []; // console errors and uncaught exceptions, from every page
+  const elsewhere = []; // requests to anything but the two local servers
 
   before(async () => {
     mkdirSync(out, { recursive: true });
@@ -39,6 +40,10 @@ describe("chromium", () => {
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("request", (r) => {
+      const url = r.url();
+      if (!url.startsWith(`${server.url}/`) && !url.startsWith(`${mock.url}/`) && !url.startsWith("data:")) elsewhere.push(url);
+    });
   });
 
   after(async () => {
@@ -57,6 +62,7 @@ describe("chromium", () => {
     assert.equal(await verdict(), "block");
     assert.match(await page.locator("#engine-version").textContent(), /^\d+\.\d+\.\d+/);
     assert.deepEqual(problems, []);
+    assert.deepEqual(elsewhere, [], "the page fetched something from outside localhost");
   });
 
   test("typing an attack shows block and highlights the span of the finding", async () => {
@@ -85,6 +91,12 @@ describe("chromium", () => {
     assert.match(await page.locator("#timing").textContent(), /^scan \d/);
 
     await page.screenshot({ path: join(out, "playground.png"), fullPage: true });
+
+    // From the keyboard: the finding's button selects its span in the text box.
+    await page.locator("#findings button").first().focus();
+    await page.keyboard.press("Enter");
+    const selected = await box.evaluate((t) => t.value.slice(t.selectionStart, t.selectionEnd));
+    assert.equal(selected, attack);
   });
 
   test("a hard negative shows allow and no highlight", async () => {
@@ -156,5 +168,6 @@ describe("chromium", () => {
     assert.equal(mock.requests.filter((r) => r.method === "POST").length, seen + 1);
     assert.equal(mock.requests.at(-1).body.messages[0].content, prompt);
     assert.deepEqual(problems, []);
+    assert.deepEqual(elsewhere, []);
   });
 });
