@@ -1,25 +1,14 @@
 // Shared by every entry point (index.js, node.js, workerd.js): initialises the wasm module
 // once and hands out engines. Each entry only says where the module's bytes come from.
-import initWasm, { initSync as initWasmSync, Fence, version } from "./promptfence.js";
-
-/**
- * The error every promptfence call throws. `code` is stable (INVALID_INPUT, INPUT_TOO_LARGE,
- * INVALID_RULE_PACK, INVALID_OPTION, BLOCKED); `findings` is set when `check()` blocks.
- * Errors made inside the wasm module are plain `Error`s named "FenceError" with a `code`;
- * `instanceof FenceError` recognises them too.
- */
-export class FenceError extends Error {
-  constructor(code, message, findings) {
-    super(message);
-    this.name = "FenceError";
-    this.code = code;
-    if (findings !== undefined) this.findings = findings;
-  }
-
-  static [Symbol.hasInstance](value) {
-    return value instanceof Error && value.name === "FenceError" && typeof value.code === "string";
-  }
-}
+import initWasm, {
+  initSync as initWasmSync,
+  Fence,
+  StreamScanner,
+  Unmasker,
+  version,
+} from "./promptfence.js";
+import { FenceError } from "./errors.js";
+import { chatApi } from "./chat.js";
 
 let ready = null;
 let initialised = false;
@@ -56,7 +45,18 @@ export function entry(defaultSource) {
     return new Fence(options);
   }
 
-  return { init, initSync, createFence };
+  return { init, initSync, createFence, ...chatApi(createFence) };
 }
 
-export { Fence, version };
+/**
+ * A fresh canary token (`pfc-` and 24 hex digits, the engine's format) to plant in a system
+ * prompt; `scanOutput`/`screenChatResponse` with `canaries: [token]` then catch it in an answer.
+ * Uses the platform's cryptographic generator (wasm32 has no random source of its own).
+ */
+export function generateCanary() {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return "pfc-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export { Fence, FenceError, StreamScanner, Unmasker, version };

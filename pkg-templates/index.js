@@ -2,5 +2,5 @@
 // `promptfence_bg.wasm` beside the glue (`new URL(..., import.meta.url)`, which bundlers follow).
 import { entry } from "./core.js";
 
-export { Fence, FenceError, version } from "./core.js";
-export const { init, initSync, createFence } = entry(undefined);
+export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(undefined);

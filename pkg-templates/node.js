@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { entry } from "./core.js";
 
-export { Fence, FenceError, version } from "./core.js";
-export const { init, initSync, createFence } = entry(() =>
+export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(() =>
   readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
 );

@@ -3,6 +3,6 @@
 import wasmModule from "./promptfence_bg.wasm";
 import { entry } from "./core.js";
 
-export { Fence, FenceError, version } from "./core.js";
-export const { init, initSync, createFence } = entry(() => wasmModule);
+export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(() => wasmModule);
 initSync(wasmModule);

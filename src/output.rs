@@ -232,7 +232,7 @@ fn ngram_hashes(words: &[(u64, usize, usize)], n: usize) -> Vec<(u64, usize)> {
 }
 
 /// A finding when a substantial part of `prompt` appears in `text`.
-fn leak_finding(text: &str, prompt: &str) -> Option<Finding> {
+pub(crate) fn leak_finding(text: &str, prompt: &str) -> Option<Finding> {
     let prompt_words = words(prompt);
     // Short prompts are compared in shorter n-grams, but never fewer than four words.
     let n = NGRAM_WORDS.min(prompt_words.len());

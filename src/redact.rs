@@ -8,6 +8,7 @@
 
 use crate::dlp::{Entity, EntityKind};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// What redaction does with one kind of value.
@@ -203,7 +204,16 @@ impl Vault {
     /// A streaming unmasker over this vault.
     pub fn unmasker(&self) -> Unmasker<'_> {
         Unmasker {
-            vault: self,
+            vault: Cow::Borrowed(self),
+            pending: String::new(),
+        }
+    }
+
+    /// A streaming unmasker that owns this vault (for callers that cannot keep a borrow, such
+    /// as the JavaScript binding).
+    pub fn into_unmasker(self) -> Unmasker<'static> {
+        Unmasker {
+            vault: Cow::Owned(self),
             pending: String::new(),
         }
     }
@@ -213,7 +223,7 @@ impl Vault {
 /// until it is complete (at most [`MAX_PLACEHOLDER_BYTES`] are held).
 #[derive(Debug)]
 pub struct Unmasker<'v> {
-    vault: &'v Vault,
+    vault: Cow<'v, Vault>,
     pending: String,
 }
 

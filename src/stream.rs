@@ -34,6 +34,8 @@ pub struct StreamScanner {
     /// The carry-over window: the stream from byte `base` on.
     window: String,
     base: usize,
+    /// UTF-16 code units of the stream before `base`, so findings get UTF-16 spans too.
+    base_utf16: usize,
     unscanned: usize,
     /// Findings already reported whose start is still inside the window.
     reported: HashSet<(String, usize, usize)>,
@@ -47,6 +49,7 @@ impl StreamScanner {
             opts,
             window: String::new(),
             base: 0,
+            base_utf16: 0,
             unscanned: 0,
             reported: HashSet::new(),
             longest,
@@ -109,9 +112,11 @@ impl StreamScanner {
                 .chars()
                 .take(120)
                 .collect();
+            let start_utf16 = self.base_utf16 + utf16_len(&self.window[..f.span.start]);
+            let end_utf16 = start_utf16 + utf16_len(&self.window[f.span.start..f.span.end]);
             f.span.start = start;
             f.span.end = end;
-            f.span_utf16 = f.span;
+            f.span_utf16 = crate::Span::new(start_utf16, end_utf16);
             ready.push(f);
         }
         // Everything that can still change starts after `total - longest - CONTEXT`: keep that,
@@ -122,6 +127,7 @@ impl StreamScanner {
             while !self.window.is_char_boundary(cut) {
                 cut -= 1;
             }
+            self.base_utf16 += utf16_len(&self.window[..cut]);
             self.window.drain(..cut);
             self.base += cut;
             let base = self.base;
@@ -130,4 +136,9 @@ impl StreamScanner {
         ready.sort_by_key(|f| (f.span.start, f.span.end));
         ready
     }
+}
+
+/// Length of `s` in UTF-16 code units.
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
 }

@@ -120,3 +120,26 @@ proptest! {
         prop_assert_eq!(streamed(&text, &cuts, &o), whole(&text, &o));
     }
 }
+
+#[test]
+fn stream_findings_have_utf16_spans_of_the_whole_stream() {
+    // Enough multi-byte text before the value that the window has moved on past some of it.
+    let filler = "naïve 😀 café ".repeat(300);
+    let text = format!("{filler}write to jane.doe@acme.io today");
+    let mut scanner = StreamScanner::new(OutputOptions::default());
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for piece in chars.chunks(29) {
+        found.extend(scanner.push(&piece.iter().collect::<String>()));
+    }
+    found.extend(scanner.finish());
+    let email = found
+        .iter()
+        .find(|f| f.rule_id == "pii.email")
+        .expect("email found");
+    let utf16: Vec<u16> = text.encode_utf16().collect();
+    let sliced = String::from_utf16(&utf16[email.span_utf16.start..email.span_utf16.end])
+        .expect("valid UTF-16");
+    assert_eq!(sliced, "jane.doe@acme.io");
+    assert_eq!(&text[email.span.start..email.span.end], "jane.doe@acme.io");
+}
