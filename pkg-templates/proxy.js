@@ -3,9 +3,8 @@
 // Anthropic-shaped chat request before it leaves, answers a blocked one itself (HTTP 400,
 // never forwarded), forwards the rest (personal data masked when asked) and streams the
 // model's answer back unmasked and screened. All the screening is screenChatRequest /
-// screenChatResponse; this file only speaks HTTP.
-import { screenChatRequest, screenChatResponse } from "./chat.js";
-import { FenceError } from "./core.js";
+// screenChatResponse (chat.js); this file only speaks HTTP.
+import { FenceError } from "./errors.js";
 
 // Headers that describe one hop, not the request, or that the runtime sets itself.
 const NOT_FORWARDED = new Set([
@@ -23,12 +22,17 @@ const NOT_FORWARDED = new Set([
   "cookie",
 ]);
 
+/** `createChatProxy` over the entry point's screenChatRequest / screenChatResponse. */
+export function proxyApi({ screenChatRequest, screenChatResponse }) {
+  return { createChatProxy: (options) => createChatProxy(options, screenChatRequest, screenChatResponse) };
+}
+
 /**
  * Builds the handler. `upstream` is the API's base URL: the incoming request's path and query
  * are appended to it (`https://api.openai.com` + `/v1/chat/completions`). Throws FenceError
  * INVALID_OPTION on bad options, so a misconfigured deployment fails at start, not per request.
  */
-export function createChatProxy(options) {
+function createChatProxy(options, screenChatRequest, screenChatResponse) {
   const {
     upstream,
     fetch: fetchImpl = globalThis.fetch,
@@ -36,6 +40,7 @@ export function createChatProxy(options) {
     redact = false,
     canaries = [],
     systemPrompt,
+    allowedDomains,
     headers: extraHeaders = {},
     onDecision,
   } = options ?? {};
@@ -109,6 +114,7 @@ export function createChatProxy(options) {
       vault: decision.vault,
       canaries,
       systemPrompt,
+      allowedDomains,
     });
     return withHeaders(screened, {
       "promptfence-verdict": decision.verdict,
