@@ -40,11 +40,22 @@ pub struct StreamScanner {
     /// Findings already reported whose start is still inside the window.
     reported: HashSet<(String, usize, usize)>,
     longest: usize,
+    /// The longest span a canary match can have (see [`StreamScanner::reach`]).
+    canary_reach: usize,
 }
 
 impl StreamScanner {
     pub fn new(opts: OutputOptions) -> StreamScanner {
         let longest = output::max_local_span(&opts);
+        // A canary match allows up to two whitespace characters (3 bytes at most each) after
+        // each of its characters, and a character may match a longer one that lower-cases to
+        // it (4 bytes at most): 10 bytes per character bound it.
+        let canary_reach = opts
+            .canaries
+            .iter()
+            .map(|c| c.chars().count() * 10)
+            .max()
+            .unwrap_or(0);
         StreamScanner {
             opts,
             window: String::new(),
@@ -53,6 +64,7 @@ impl StreamScanner {
             unscanned: 0,
             reported: HashSet::new(),
             longest,
+            canary_reach,
         }
     }
 
@@ -80,7 +92,11 @@ impl StreamScanner {
     fn reach(&self, rule_id: &str) -> usize {
         match rule_id {
             "secret.private_key" | "secret.jwt" => crate::dlp::MAX_ENTITY_BYTES,
-            r if r.starts_with("exfiltration.") || r.starts_with("prompt_leak.") => self.longest,
+            // A canary is released as soon as it is complete, so that a caller can stop the
+            // stream before much more of the answer has passed.
+            "prompt_leak.output.canary" => self.canary_reach,
+            r if r.starts_with("exfiltration.") => output::MAX_LINK_BYTES,
+            r if r.starts_with("prompt_leak.") => self.longest,
             _ => 1024,
         }
     }

@@ -143,3 +143,25 @@ fn stream_findings_have_utf16_spans_of_the_whole_stream() {
     assert_eq!(sliced, "jane.doe@acme.io");
     assert_eq!(&text[email.span.start..email.span.end], "jane.doe@acme.io");
 }
+
+#[test]
+fn canary_is_reported_soon_after_it_is_complete_not_at_the_end() {
+    let canary = "pfc-0123456789abcdef01234567";
+    let mut scanner = StreamScanner::new(OutputOptions {
+        canaries: vec![canary.to_owned()],
+        ..OutputOptions::default()
+    });
+    let mut pushed = String::from("the marker is ");
+    let mut found = scanner.push(&pushed);
+    pushed.push_str(canary);
+    found.extend(scanner.push(canary));
+    // A few hundred bytes later (10 per canary character, the context and one scan step), long
+    // before the 8 KiB a PEM block could need.
+    while found.is_empty() && pushed.len() < 1024 {
+        pushed.push_str("and more text. ");
+        found.extend(scanner.push("and more text. "));
+    }
+    assert_eq!(found.len(), 1, "after {} bytes", pushed.len());
+    assert_eq!(found[0].rule_id, "prompt_leak.output.canary");
+    assert!(pushed.len() <= 14 + 28 * 10 + 64 + 128 + 15, "{}", pushed.len());
+}
