@@ -110,6 +110,17 @@ export function runProxyCases(name, start) {
       assert.ok(text.length > 0);
     });
 
+    test("a canary early in a long streamed answer stops the stream before its end", async () => {
+      const tail = "That is all for today.";
+      mock.reply(`The hidden token is ${CANARY}. ${"Here is more of a long answer that goes on. ".repeat(40)}${tail}`);
+      const response = await post("/v1/chat/completions", chat("Tell me a long story about a lighthouse.", { stream: true }));
+      const { text, events } = await readSse(response);
+      assert.equal(events.at(-1).event, "error");
+      assert.equal(JSON.parse(events.at(-1).data).error.type, "output_blocked");
+      assert.ok(!text.includes(tail), "the answer went on to its end after the canary");
+      assert.ok(text.length < 1000, `${text.length} characters passed after the canary`);
+    });
+
     test("an Anthropic messages body is screened the same way", async () => {
       const seen = mock.requests.length;
       const response = await post("/v1/messages", {
