@@ -120,6 +120,143 @@ export interface RuleInfo {
   source: string;
 }
 
+/** One chat turn, as OpenAI / Anthropic style message lists carry it. */
+export interface Message {
+  /**
+   * `system`/`developer` (trusted, not scanned), `user`/`human`, `assistant`/`model`, and
+   * `tool`/`function`/`document`/`retrieved` (untrusted content: attacks found there weigh more).
+   */
+  role: "system" | "developer" | "user" | "assistant" | "tool" | "function" | (string & {});
+  content: string;
+}
+
+/** `scanMessages`: the verdict over the conversation, and one report per message. */
+export interface ConversationReport {
+  verdict: Verdict;
+  /** The strongest message's score. */
+  score: number;
+  flagged: boolean;
+  /** Same order as the input; a message's spans index into its own `content`. */
+  messages: Array<{
+    index: number;
+    /** The role as given. */
+    role: string;
+    /** `null` for system messages, which are trusted and not scanned. */
+    report: Report | null;
+  }>;
+}
+
+/** What happens to one kind of value: `[EMAIL_1]`, `[EMAIL_5f2c9a01]`, deleted, or left. */
+export type RedactMode = "mask" | "hash" | "remove" | "leave";
+
+/** Kinds of personal data and secrets (finding ids are `pii.<kind>` / `secret.<kind>`). */
+export type EntityKind =
+  | "email"
+  | "phone"
+  | "credit_card"
+  | "iban"
+  | "ssn"
+  | "ip_address"
+  | "aws_access_key_id"
+  | "aws_secret_access_key"
+  | "github_token"
+  | "openai_key"
+  | "anthropic_key"
+  | "slack_token"
+  | "stripe_key"
+  | "google_api_key"
+  | "jwt"
+  | "private_key"
+  | "password_assignment";
+
+/** What `redact` replaces and how. */
+export interface RedactOptions {
+  /** Mode for every kind not in `modes`. Default `"mask"`. */
+  mode?: RedactMode;
+  /** Per-kind modes, e.g. `{ ip_address: "leave" }`. */
+  modes?: Partial<Record<EntityKind, RedactMode>>;
+  /** Which categories are redacted. Default both: `["pii", "secret"]`. */
+  categories?: Array<"pii" | "secret">;
+  /** Key of the `hash` mode: 32 hex digits. Set your own (the default key is public). */
+  hashKey?: string;
+  /** Continue this vault: the same value keeps its placeholder across calls. Not modified. */
+  vault?: Vault;
+}
+
+/** One value a redaction replaced. */
+export interface VaultEntry {
+  placeholder: string;
+  /** The original value: treat the vault like the data itself. */
+  value: string;
+  kind: EntityKind;
+}
+
+/**
+ * The originals behind the placeholders. Plain JSON data (`JSON.stringify` it to keep it
+ * between a request and its answer); the CLI's `redact --vault` file has the same shape.
+ */
+export interface Vault {
+  entries: VaultEntry[];
+  /** Last number used per placeholder label (`EMAIL` → 2). */
+  numbers: Record<string, number>;
+}
+
+export interface Redaction {
+  /** The text with the values replaced. */
+  text: string;
+  /** The values found (replaced, removed or left as the modes say); spans index into the input. */
+  findings: Finding[];
+  /** The vault to unmask the answer with (the given one, continued). */
+  vault: Vault;
+}
+
+/** `scanOutput`: a model's answer checked for leaks, exfiltration links, PII and secrets. */
+export interface OutputReport extends Report {
+  /** Whether the answer repeats a substantial part of `systemPrompt`. */
+  leaksSystemPrompt: boolean;
+}
+
+export interface OutputOptions {
+  /** The system prompt, so that a verbatim or near-verbatim leak is found. */
+  systemPrompt?: string;
+  /** Canary tokens planted in the prompt (see `generateCanary`); any in the answer blocks. At least 8 characters. */
+  canaries?: string[];
+  /** Domains links and images may point to (subdomains included); others are reported. */
+  allowedDomains?: string[];
+}
+
+/**
+ * Screens an answer that arrives in chunks, with a bounded window: findings come out as soon as
+ * they are certain, spans are indices in the whole stream. Build with `fence.stream(options)`
+ * or `new StreamScanner(fence, options)`.
+ */
+export declare class StreamScanner {
+  constructor(fence: Fence, options?: OutputOptions);
+  /** Feeds the next chunk; returns findings that became certain with it. */
+  push(chunk: string): Finding[];
+  /** Ends the stream and returns the report over all of it. Throws if called twice. */
+  finish(): OutputReport;
+  /** The verdict so far: stop the stream as soon as it is `block`. */
+  readonly verdict: Verdict;
+  /** The risk score so far. */
+  readonly score: number;
+  /** UTF-8 bytes seen so far. */
+  readonly bytes: number;
+  /** Frees the scanner's wasm memory now (otherwise when garbage-collected). */
+  free(): void;
+}
+
+/** Unmasks a streamed answer: a placeholder split across chunks is held back until complete. */
+export declare class Unmasker {
+  /** Throws FenceError `INVALID_INPUT` when `vault` is not a vault (object or its JSON text). */
+  constructor(vault: Vault | string);
+  /** Takes the next chunk; returns the unmasked text that is ready (maybe ""). */
+  push(chunk: string): string;
+  /** Ends the stream; returns what was held back. */
+  finish(): string;
+  free(): void;
+}
+
 /** A compiled engine. Build it once (`createFence`) and reuse it. */
 export declare class Fence {
   /** Needs the module initialised first (`init`, `initSync` or any `createFence`). */
@@ -130,6 +267,16 @@ export declare class Fence {
   check(text: string): Report;
   /** The rules this engine runs. */
   rules(): RuleInfo[];
+  /** Scans a chat transcript message by message according to role. */
+  scanMessages(messages: Message[]): ConversationReport;
+  /** Screens a model's answer: canaries, a leaked system prompt, exfiltration links, PII, secrets. */
+  scanOutput(text: string, options?: OutputOptions): OutputReport;
+  /** Replaces PII and secrets with placeholders; the vault puts them back. */
+  redact(text: string, options?: RedactOptions): Redaction;
+  /** Puts the originals back into a text that contains placeholders from `vault`. */
+  unmask(text: string, vault: Vault | string): string;
+  /** A scanner for a streamed answer. */
+  stream(options?: OutputOptions): StreamScanner;
   readonly profile: Profile;
   readonly maxInputBytes: number;
   /** Frees the engine's wasm memory now (otherwise when garbage-collected). */
@@ -140,10 +287,12 @@ export declare class FenceError extends Error {
   constructor(code: FenceErrorCode, message: string, findings?: Finding[]);
   readonly name: "FenceError";
   readonly code: FenceErrorCode;
-  /** Set when `check()` blocks. */
+  /** Set when something was blocked (`check()`, `guardFetch`). */
   readonly findings?: Finding[];
-  /** Set when `check()` blocks: the risk score. */
+  /** Set when something was blocked: the risk score. */
   readonly score?: number;
+  /** Set when `guardFetch` blocked a request: the decision behind it. */
+  readonly decision?: ChatDecision;
 }
 
 /** Where the wasm module comes from, for `init`. */
@@ -163,3 +312,87 @@ export declare function initSync(source: BufferSource | WebAssembly.Module): voi
 export declare function createFence(options?: FenceOptions): Promise<Fence>;
 /** The engine's version. */
 export declare function version(): string;
+/** A fresh canary token (`pfc-` and 24 hex digits) to plant in a system prompt. */
+export declare function generateCanary(): string;
+
+// ---- chat APIs: request bodies, answers, fetch ----
+
+/** A finding in a chat body, with where it was found. */
+export interface ChatFinding extends Finding {
+  /** Index in `body.messages` (spans index into that message's text part). */
+  messageIndex: number;
+  /** The role the text was scanned as: `tool` for Anthropic `tool_result` blocks, `document` for text documents. */
+  role: string;
+  /** Index of the content part in `content`, or `null` when `content` is a string. */
+  part: number | null;
+}
+
+export interface ChatScreenOptions {
+  /** Default: a fence shared by these calls, from `createFence()`. */
+  fence?: Fence;
+  /** Mask PII and secrets in user, tool and document text before it is forwarded. Default false. */
+  redact?: boolean | RedactOptions;
+}
+
+export interface ChatDecision {
+  verdict: Verdict;
+  score: number;
+  /** `verdict === "block"`. */
+  blocked: boolean;
+  /** Strongest first. */
+  findings: ChatFinding[];
+  /** The body to forward: a redacted copy when something was redacted, else the body given. Never mutated. */
+  body: object;
+  /** To unmask the answer; `null` when nothing was redacted (and no vault was continued). */
+  vault: Vault | null;
+  /** The `scanMessages` report; one entry per text scanned (a message's text parts, tool results). */
+  report: ConversationReport;
+}
+
+/**
+ * Screens an OpenAI chat-completions body (`{ messages: [{ role, content }] }`, content a string or
+ * `[{ type: "text", text }]`; `tool`/`function` messages are untrusted) or an Anthropic messages body
+ * (`{ system, messages }`, content blocks `text`, `tool_result`, `document`). The body may be given as
+ * JSON text. Rejects with FenceError `INVALID_INPUT` for anything else.
+ */
+export declare function screenChatRequest(body: unknown, options?: ChatScreenOptions): Promise<ChatDecision>;
+
+export interface ResponseScreenOptions extends OutputOptions {
+  fence?: Fence;
+  /** Placeholders of this vault in the answer are replaced by the originals. */
+  vault?: Vault | null;
+  /** Called once per finding in the answer. */
+  onFinding?: (finding: Finding) => void;
+}
+
+/** The error body of a blocked answer (JSON: HTTP 502; streams: the last event, `event: error`). */
+export interface OutputBlockedError {
+  error: { type: "output_blocked"; code: "BLOCKED"; message: string; findings: Finding[] };
+}
+
+/**
+ * Takes an upstream fetch Response (JSON or text/event-stream) and returns a new Response whose
+ * body is unmasked and screened. SSE is processed event by event, never buffered whole: OpenAI
+ * `data: {choices:[{delta:{content}}]}` / `data: [DONE]` and Anthropic `content_block_delta`
+ * events. When the verdict becomes `block` the stream ends with `event: error` and an
+ * `OutputBlockedError` (a JSON answer becomes HTTP 502 with the same object). Responses that
+ * are not ok pass through unchanged.
+ */
+export declare function screenChatResponse(response: Response, options?: ResponseScreenOptions): Promise<Response>;
+
+export interface GuardFetchOptions {
+  /** URL prefixes and RegExps (tested on the absolute URL), or a predicate. */
+  endpoints: Array<string | RegExp> | ((url: string) => boolean);
+  fence?: Fence;
+  /** Redact requests; the answer is then unmasked before the page sees it. */
+  redact?: boolean | RedactOptions;
+  /** Called when a request is let through with verdict `warn`. */
+  onWarn?: (decision: ChatDecision) => void;
+}
+
+/**
+ * Wraps `fetch`: chat requests to `endpoints` are screened before they leave. `block` → the
+ * promise rejects with FenceError `BLOCKED` (with `findings` and `decision`) and nothing is sent;
+ * `warn` → `onWarn(decision)` and the request goes on.
+ */
+export declare function guardFetch(fetchImpl: typeof fetch, options: GuardFetchOptions): typeof fetch;

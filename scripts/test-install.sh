@@ -57,3 +57,17 @@ test -s example.ts
 "$bin/tsc" --strict --noEmit --target es2022 --module nodenext --moduleResolution nodenext \
   --lib es2022,dom --skipLibCheck false example.ts
 echo "install: README TypeScript example compiles with tsc --strict"
+
+# ... and runs in Node (types stripped by esbuild, imports left to the installed package),
+# printing what its comments say.
+"$bin/esbuild" example.ts --format=esm --log-level=warning --outfile=example.mjs
+node example.mjs > example.out
+for want in "Write to [EMAIL_1] 😀" "I wrote to jane.doe@acme.io." "block prompt_leak.output.canary false" \
+  "Dear jane.doe@acme.io, here is your summary. allow" "blocked: [ 'injection.override.ignore_previous' ]"; do
+  if ! grep -qF "$want" example.out; then
+    echo "install test: the README example did not print: $want" >&2
+    cat example.out >&2
+    exit 1
+  fi
+done
+echo "install: README TypeScript example runs in Node and prints what its comments say"

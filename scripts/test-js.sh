@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the JavaScript suite (tests/js/suite.test.js) against the built pkg/ in Node, Deno,
+# Runs the JavaScript suite (tests/js/*.test.js) against the built pkg/ in Node, Deno,
 # workerd and headless Chromium, then the install test and the TypeScript check.
 # Expects `make pkg` and `scripts/setup.sh` to have run (the Makefile sees to both).
 set -euo pipefail
@@ -14,11 +14,20 @@ mkdir -p "$out/workerd" "$out/browser"
 mkdir -p tests/js/node_modules
 ln -sfn ../../../pkg tests/js/node_modules/promptfence
 
+tests=(tests/js/*.test.js)
+# The bundled runs (workerd, Chromium) see only what harness/entry.js imports: none may be missing.
+for t in "${tests[@]}"; do
+  if ! grep -qF "import \"../$(basename "$t")\";" tests/js/harness/entry.js; then
+    echo "test-js: $t is not imported by tests/js/harness/entry.js (workerd and Chromium would skip it)" >&2
+    exit 1
+  fi
+done
+
 echo "== node"
-node --test tests/js/suite.test.js
+node --test "${tests[@]}"
 
 echo "== deno"
-$bin/deno test --quiet --allow-read --no-check tests/js/suite.test.js
+$bin/deno test --quiet --allow-read --no-check "${tests[@]}"
 
 # workerd and the browser have no node:test / node:assert: bundle the same suite with the
 # stand-ins in tests/js/harness/.

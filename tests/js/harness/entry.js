@@ -1,5 +1,8 @@
-// Bundle entry for workerd and browsers: registers the suite, exports `run`.
+// Bundle entry for workerd and browsers: registers every test file, exports `run`.
+// scripts/test-js.sh checks that each tests/js/*.test.js is imported here.
 import { run } from "node:test";
 import "../suite.test.js";
+import "../api.test.js";
+import "../chat.test.js";
 
 export { run };
