@@ -56,8 +56,9 @@ function createChatProxy(options, screenChatRequest, screenChatResponse) {
   if (typeof fetchImpl !== "function") {
     throw new FenceError("INVALID_OPTION", "createChatProxy: fetch must be a function");
   }
-  if (!Array.isArray(canaries) || canaries.some((c) => typeof c !== "string" || c === "")) {
-    throw new FenceError("INVALID_OPTION", "createChatProxy: canaries must be an array of non-empty strings");
+  // The engine refuses canaries under 8 characters; say so at start, not on the first answer.
+  if (!Array.isArray(canaries) || canaries.some((c) => typeof c !== "string" || c.length < 8)) {
+    throw new FenceError("INVALID_OPTION", "createChatProxy: canaries must be an array of strings of at least 8 characters");
   }
   if (onDecision !== undefined && typeof onDecision !== "function") {
     throw new FenceError("INVALID_OPTION", "createChatProxy: onDecision must be a function");

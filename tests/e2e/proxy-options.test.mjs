@@ -24,7 +24,7 @@ function recordingFetch() {
 test("bad options are refused when the proxy is built, with INVALID_OPTION", () => {
   for (const options of [undefined, {}, { upstream: "not a url" }, { upstream: "ftp://x.example" },
     { upstream: "https://x.example", fetch: 1 }, { upstream: "https://x.example", canaries: "pfc-1" },
-    { upstream: "https://x.example", canaries: [""] }, { upstream: "https://x.example", onDecision: 3 }]) {
+    { upstream: "https://x.example", canaries: ["pfc-1"] }, { upstream: "https://x.example", onDecision: 3 }]) {
     assert.throws(() => createChatProxy(options), (e) => e instanceof FenceError && e.code === "INVALID_OPTION", JSON.stringify(options));
   }
 });
