@@ -140,7 +140,12 @@ const byScore = (a, b) => b.score - a.score;
 export function chatApi(createFence) {
   let shared = null;
   function fenceOf(options) {
-    if (options.fence !== undefined) return options.fence;
+    if (options.fence !== undefined) {
+      if (typeof options.fence?.scanMessages !== "function") {
+        throw new FenceError("INVALID_OPTION", `fence must be a Fence from createFence(), got ${describe(options.fence)}`);
+      }
+      return options.fence;
+    }
     if (shared === null) {
       shared = createFence().catch((e) => {
         shared = null;

@@ -102,10 +102,15 @@ export function guardFetchWith(screenChatRequest, screenChatResponse) {
       if (decision.verdict === "warn") options.onWarn?.(decision);
       if (decision.body !== body) {
         const redacted = JSON.stringify(decision.body);
+        // The body's length changes: a length set by the caller would no longer be true.
         if (input instanceof Request && init?.body === undefined) {
-          input = new Request(input, { body: redacted });
+          const headers = new Headers(input.headers);
+          headers.delete("content-length");
+          input = new Request(input, { body: redacted, headers });
         } else {
-          init = { ...init, body: redacted };
+          const headers = new Headers(init?.headers);
+          headers.delete("content-length");
+          init = { ...init, body: redacted, headers };
         }
       }
       const response = await fetchImpl(input, init);

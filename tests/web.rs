@@ -106,3 +106,81 @@ fn oversize_input_is_refused() {
         .expect_err("too large");
     assert_eq!(code_of(error), "INPUT_TOO_LARGE");
 }
+
+#[wasm_bindgen_test]
+fn scan_messages_trusts_system_and_reports_tool_results_by_index() {
+    let fence = Fence::new(JsValue::UNDEFINED).expect("default fence");
+    let messages = Array::new();
+    for (role, content) in [("system", ATTACK), ("user", "hello"), ("tool", ATTACK)] {
+        let m = Object::new();
+        Reflect::set(&m, &"role".into(), &role.into()).expect("set");
+        Reflect::set(&m, &"content".into(), &content.into()).expect("set");
+        messages.push(&m);
+    }
+    let report = fence.scan_messages(messages.into()).expect("scan");
+    assert_eq!(
+        get(&report, "verdict").as_string().as_deref(),
+        Some("block")
+    );
+    let entries: Array = get(&report, "messages").dyn_into().expect("an array");
+    assert!(get(&entries.get(0), "report").is_null());
+    let tool = get(&entries.get(2), "report");
+    assert_eq!(get(&tool, "verdict").as_string().as_deref(), Some("block"));
+    assert_eq!(
+        get(&entries.get(2), "role").as_string().as_deref(),
+        Some("tool")
+    );
+
+    let error = fence
+        .scan_messages(JsValue::from_str("not a list"))
+        .expect_err("refused");
+    assert_eq!(code_of(error), "INVALID_INPUT");
+}
+
+#[wasm_bindgen_test]
+fn redact_then_unmask_restores_the_text_with_utf16_spans() {
+    let fence = Fence::new(JsValue::UNDEFINED).expect("default fence");
+    let text = "😀 mail jane.doe@acme.io";
+    let r = fence
+        .redact(JsValue::from_str(text), JsValue::UNDEFINED)
+        .expect("redact");
+    assert_eq!(
+        get(&r, "text").as_string().as_deref(),
+        Some("😀 mail [EMAIL_1]")
+    );
+    let findings: Array = get(&r, "findings").dyn_into().expect("an array");
+    // The emoji is two UTF-16 code units: the email starts at index 8, byte 10.
+    assert_eq!(get(&findings.get(0), "start").as_f64(), Some(8.0));
+    let vault = get(&r, "vault");
+    let back = fence
+        .unmask(get(&r, "text"), vault.clone())
+        .expect("unmask");
+    assert_eq!(back, text);
+
+    let mut unmasker = promptfence::wasm::Unmasker::new(vault).expect("unmasker");
+    let mut out = unmasker.push("to [EMA".into()).expect("push");
+    out.push_str(&unmasker.push("IL_1]".into()).expect("push"));
+    out.push_str(&unmasker.finish().expect("finish"));
+    assert_eq!(out, "to jane.doe@acme.io");
+}
+
+#[wasm_bindgen_test]
+fn stream_scanner_reports_a_canary_with_its_utf16_span_and_blocks() {
+    let fence = Fence::new(JsValue::UNDEFINED).expect("default fence");
+    let options = Object::new();
+    let canaries = Array::of1(&"pfc-0123456789abcdef01234567".into());
+    Reflect::set(&options, &"canaries".into(), &canaries).expect("set");
+    let mut scanner = fence.stream(options.into()).expect("scanner");
+    for chunk in ["😀 the marker is pfc-0123", "456789abcdef01234567 ok"] {
+        scanner.push(chunk.into()).expect("push");
+    }
+    let report = scanner.finish().expect("finish");
+    assert_eq!(
+        get(&report, "verdict").as_string().as_deref(),
+        Some("block")
+    );
+    let findings: Array = get(&report, "findings").dyn_into().expect("an array");
+    assert_eq!(get(&findings.get(0), "start").as_f64(), Some(17.0));
+    let error = scanner.push("more".into()).expect_err("finished");
+    assert_eq!(code_of(error), "INVALID_INPUT");
+}

@@ -239,6 +239,7 @@ test("bad bodies and options are FenceErrors (INVALID_INPUT / INVALID_OPTION) na
   await assertRejectsWith(screenChatRequest(openAiBody("hi"), { redcat: true }), "INVALID_OPTION", /redcat/);
   await assertRejectsWith(screenChatRequest(openAiBody("hi"), { redact: "yes" }), "INVALID_OPTION", /redact/);
   await assertRejectsWith(screenChatRequest(openAiBody(`to ${EMAIL}`), { redact: { mode: "shred" } }), "INVALID_OPTION", /shred/);
+  await assertRejectsWith(screenChatRequest(openAiBody("hi"), { fence: {} }), "INVALID_OPTION", /fence/);
   assert.equal((await screenChatRequest(JSON.stringify(openAiBody(ATTACK)))).verdict, "block");
 });
 
@@ -471,6 +472,11 @@ test("guardFetch with redact: the upstream sees placeholders, the page sees the 
   const response = await guarded(ENDPOINT, { method: "POST", body: JSON.stringify(openAiBody(`Mail ${EMAIL} the report`)) });
   assert.equal(JSON.parse(calls[0].body).messages[1].content, "Mail [EMAIL_1] the report");
   assert.equal((await response.json()).choices[0].message.content, `Sent to ${EMAIL}.`);
+  // The same with a Request object.
+  const request = new Request(ENDPOINT, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(openAiBody(`Mail ${EMAIL}`)) });
+  const second = await guarded(request);
+  assert.equal(JSON.parse(calls[1].body).messages[1].content, "Mail [EMAIL_1]");
+  assert.equal((await second.json()).choices[0].message.content, `Sent to ${EMAIL}.`);
 });
 
 test("guardFetch refuses bad options with INVALID_OPTION and unreadable bodies with INVALID_INPUT", async () => {
