@@ -32,7 +32,28 @@ export function proxyApi({ screenChatRequest, screenChatResponse }) {
  * are appended to it (`https://api.openai.com` + `/v1/chat/completions`). Throws FenceError
  * INVALID_OPTION on bad options, so a misconfigured deployment fails at start, not per request.
  */
+const OPTIONS = [
+  "upstream",
+  "fetch",
+  "fence",
+  "redact",
+  "canaries",
+  "systemPrompt",
+  "allowedDomains",
+  "headers",
+  "onDecision",
+];
+
 function createChatProxy(options, screenChatRequest, screenChatResponse) {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new FenceError("INVALID_OPTION", "createChatProxy expects an options object with at least `upstream`");
+  }
+  // A misspelt option (`redcat: true`) would otherwise silently forward unredacted data.
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.includes(key)) {
+      throw new FenceError("INVALID_OPTION", `createChatProxy: unknown option \`${key}\` (expected one of: ${OPTIONS.join(", ")})`);
+    }
+  }
   const {
     upstream,
     fetch: fetchImpl = globalThis.fetch,
@@ -43,7 +64,7 @@ function createChatProxy(options, screenChatRequest, screenChatResponse) {
     allowedDomains,
     headers: extraHeaders = {},
     onDecision,
-  } = options ?? {};
+  } = options;
   let base;
   try {
     base = new URL(upstream);
@@ -59,6 +80,9 @@ function createChatProxy(options, screenChatRequest, screenChatResponse) {
   // The engine refuses canaries under 8 characters; say so at start, not on the first answer.
   if (!Array.isArray(canaries) || canaries.some((c) => typeof c !== "string" || c.length < 8)) {
     throw new FenceError("INVALID_OPTION", "createChatProxy: canaries must be an array of strings of at least 8 characters");
+  }
+  if (typeof extraHeaders !== "object" || extraHeaders === null || Object.values(extraHeaders).some((v) => typeof v !== "string")) {
+    throw new FenceError("INVALID_OPTION", "createChatProxy: headers must be an object of header names to strings");
   }
   if (onDecision !== undefined && typeof onDecision !== "function") {
     throw new FenceError("INVALID_OPTION", "createChatProxy: onDecision must be a function");
@@ -82,6 +106,10 @@ function createChatProxy(options, screenChatRequest, screenChatResponse) {
       // Not a chat body, or too large to screen: refused, never forwarded unscreened.
       if (e instanceof FenceError && (e.code === "INVALID_INPUT" || e.code === "INPUT_TOO_LARGE")) {
         return errorResponse(400, "invalid_request", e.code, e.message);
+      }
+      // `redact` or `fence` the screening refuses: the deployment's fault, not the client's.
+      if (e instanceof FenceError && e.code === "INVALID_OPTION") {
+        return errorResponse(500, "proxy_misconfigured", e.code, e.message);
       }
       throw e;
     }

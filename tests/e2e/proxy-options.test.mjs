@@ -24,7 +24,8 @@ function recordingFetch() {
 test("bad options are refused when the proxy is built, with INVALID_OPTION", () => {
   for (const options of [undefined, {}, { upstream: "not a url" }, { upstream: "ftp://x.example" },
     { upstream: "https://x.example", fetch: 1 }, { upstream: "https://x.example", canaries: "pfc-1" },
-    { upstream: "https://x.example", canaries: ["pfc-1"] }, { upstream: "https://x.example", onDecision: 3 }]) {
+    { upstream: "https://x.example", canaries: ["pfc-1"] }, { upstream: "https://x.example", onDecision: 3 },
+    { upstream: "https://x.example", redcat: true }, { upstream: "https://x.example", headers: { authorization: 1 } }]) {
     assert.throws(() => createChatProxy(options), (e) => e instanceof FenceError && e.code === "INVALID_OPTION", JSON.stringify(options));
   }
 });
@@ -71,4 +72,16 @@ test("a GET is 405 and an unreachable upstream is 502, both as JSON errors", asy
   const error = (await down.json()).error;
   assert.equal(error.code, "UPSTREAM_ERROR");
   assert.match(error.message, /connection refused/);
+});
+
+test("a redact option the screening refuses is a 500 naming it, and nothing is forwarded", async () => {
+  const { calls, fetch } = recordingFetch();
+  const proxy = createChatProxy({ upstream: "https://api.example", fetch, redact: "yes" });
+  const response = await proxy(chatRequest("http://127.0.0.1/v1/chat/completions", "Mail jane.doe@acme.io"));
+  assert.equal(response.status, 500);
+  const error = (await response.json()).error;
+  assert.equal(error.type, "proxy_misconfigured");
+  assert.equal(error.code, "INVALID_OPTION");
+  assert.match(error.message, /redact/);
+  assert.equal(calls.length, 0);
 });
