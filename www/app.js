@@ -221,14 +221,8 @@ function listFindings(findings) {
 }
 
 function showRedacted(text) {
-  // `redact` arrives with the chat-screening API; until the package has it, say so.
-  if (typeof fence.redact !== "function") {
-    ui.redacted.textContent = "(this build of the package has no fence.redact)";
-    return;
-  }
   try {
-    const result = fence.redact(text);
-    ui.redacted.textContent = typeof result === "string" ? result : result.text;
+    ui.redacted.textContent = fence.redact(text).text;
   } catch (e) {
     ui.redacted.textContent = `(not redacted: ${e.code ?? "ERROR"}: ${e.message})`;
   }
