@@ -5,7 +5,7 @@ CORPUS ?= ../shared/corpus/dev.jsonl
 CARGO ?= cargo
 BIN := target/release/promptfence
 
-.PHONY: demo test lint unit rules-test eval bench build setup pkg test-js test-wasm parity size
+.PHONY: demo test lint unit rules-test eval bench build setup pkg test-js test-wasm parity size e2e serve
 
 build:
 	$(CARGO) build --release --locked
@@ -26,7 +26,7 @@ unit:
 rules-test: build
 	$(BIN) rules --test
 
-test: lint unit rules-test test-wasm test-js parity
+test: lint unit rules-test test-wasm test-js parity e2e
 
 eval: build
 	@if [ -f "$(CORPUS)" ]; then $(BIN) eval "$(CORPUS)"; else echo "eval: $(CORPUS) not present, skipped"; fi
@@ -60,3 +60,14 @@ parity: build pkg
 # Size, start-up and latency of the npm package, side by side with @andersmyrmel/vard.
 size: pkg
 	node scripts/size.mjs
+
+# --- Integrations (examples/, www/, tests/e2e/) ------------------------------------------
+
+# End-to-end: the Worker example in workerd, the Deno example, the playground and guardFetch
+# in headless Chromium, each against a mock LLM on 127.0.0.1; README snippets = examples.
+e2e: setup pkg
+	scripts/test-e2e.sh
+
+# The playground (www/) with the built package, on http://127.0.0.1:8080/ (PORT=N to change).
+serve: pkg
+	node scripts/serve.mjs

@@ -9,6 +9,7 @@ import initWasm, {
 } from "./promptfence.js";
 import { FenceError } from "./errors.js";
 import { chatApi } from "./chat.js";
+import { proxyApi } from "./proxy.js";
 
 let ready = null;
 let initialised = false;
@@ -45,7 +46,8 @@ export function entry(defaultSource) {
     return new Fence(options);
   }
 
-  return { init, initSync, createFence, ...chatApi(createFence) };
+  const chat = chatApi(createFence);
+  return { init, initSync, createFence, ...chat, ...proxyApi(chat) };
 }
 
 /**

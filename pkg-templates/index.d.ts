@@ -396,3 +396,29 @@ export interface GuardFetchOptions {
  * `warn` → `onWarn(decision)` and the request goes on.
  */
 export declare function guardFetch(fetchImpl: typeof fetch, options: GuardFetchOptions): typeof fetch;
+
+/** Options of `createChatProxy`: how to reach the model API, and how to screen both ways. */
+export interface ChatProxyOptions extends ChatScreenOptions, OutputOptions {
+  /**
+   * Base URL of the model API; the incoming request's path and query are appended to its path
+   * (`https://api.openai.com` + `/v1/chat/completions`).
+   */
+  upstream: string | URL;
+  /** How the upstream is reached. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Set on every upstream request over the client's headers, e.g. the API key kept server-side. */
+  headers?: Record<string, string>;
+  /** Called with the decision on every chat request, blocked ones included (logging, metrics). */
+  onDecision?: (decision: ChatDecision) => void;
+}
+
+/**
+ * A request handler for an LLM proxy (Workers' `fetch`, `Deno.serve`, Bun): POSTed chat bodies
+ * are screened; `block` → HTTP 400 `{ error: { type: "prompt_blocked", code: "BLOCKED", findings } }`
+ * and nothing is forwarded; otherwise the body (redacted when asked) goes to the upstream and its
+ * answer comes back through `screenChatResponse` (unmasked, screened, streamed), with the headers
+ * `promptfence-verdict` and `promptfence-score`. Not JSON or not a chat body → 400 `INVALID_INPUT`;
+ * not POST → 405; upstream unreachable → 502 `UPSTREAM_ERROR`; the upstream's own errors pass
+ * through. Throws FenceError `INVALID_OPTION` at once on bad options.
+ */
+export declare function createChatProxy(options: ChatProxyOptions): (request: Request) => Promise<Response>;

@@ -3,4 +3,4 @@
 import { entry } from "./core.js";
 
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
-export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(undefined);
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(undefined);

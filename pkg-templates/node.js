@@ -4,6 +4,6 @@ import { readFile } from "node:fs/promises";
 import { entry } from "./core.js";
 
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
-export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(() =>
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(() =>
   readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
 );

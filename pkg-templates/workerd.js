@@ -4,5 +4,5 @@ import wasmModule from "./promptfence_bg.wasm";
 import { entry } from "./core.js";
 
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
-export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch } = entry(() => wasmModule);
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(() => wasmModule);
 initSync(wasmModule);

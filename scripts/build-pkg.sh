@@ -26,7 +26,7 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --strip-debug --strip-producers \
   -o "$out/promptfence_bg.wasm" "$out/promptfence_bg.wasm"
 
-cp pkg-templates/core.js pkg-templates/errors.js pkg-templates/chat.js pkg-templates/guard.js \
+cp pkg-templates/core.js pkg-templates/errors.js pkg-templates/chat.js pkg-templates/guard.js pkg-templates/proxy.js \
   pkg-templates/index.js pkg-templates/node.js pkg-templates/workerd.js \
   pkg-templates/index.d.ts pkg-templates/README.md "$out/"
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
