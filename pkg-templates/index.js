@@ -4,3 +4,6 @@ import { entry } from "./core.js";
 
 export { Fence, FenceError, version } from "./core.js";
 export const { init, initSync, createFence } = entry(undefined);
+
+// Conversation sessions (src/wasm_learn.rs).
+export { Session } from "./core.js";

@@ -7,3 +7,6 @@ export { Fence, FenceError, version } from "./core.js";
 export const { init, initSync, createFence } = entry(() =>
   readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
 );
+
+// Conversation sessions (src/wasm_learn.rs).
+export { Session } from "./core.js";

@@ -15,10 +15,10 @@ mkdir -p tests/js/node_modules
 ln -sfn ../../../pkg tests/js/node_modules/promptfence
 
 echo "== node"
-node --test tests/js/suite.test.js
+node --test tests/js/suite.test.js tests/js/learn-session.test.js
 
 echo "== deno"
-$bin/deno test --quiet --allow-read --no-check tests/js/suite.test.js
+$bin/deno test --quiet --allow-read --no-check tests/js/suite.test.js tests/js/learn-session.test.js
 
 # workerd and the browser have no node:test / node:assert: bundle the same suite with the
 # stand-ins in tests/js/harness/.
