@@ -56,7 +56,10 @@ fn learn_creates_the_index_and_scan_index_flags_a_variant() {
     );
 
     let (code, out, err) = run(&["scan", "--index", index, "--json", variant]);
-    assert_eq!(code, 3, "blocked: {out} {err}");
+    assert!(
+        code == 1 || code == 3,
+        "flagged (warn or block): {out} {err}"
+    );
     let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
     let finding = report["findings"]
         .as_array()

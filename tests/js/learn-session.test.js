@@ -44,7 +44,7 @@ test("learn() then a reworded variant is flagged with its similarity, unrelated 
   assert.ok(f, `no similar.known_attack in ${JSON.stringify(report.findings)}`);
   assert.equal(f.category, "prompt_leak");
   assert.match(f.message, /^\d+% similar to known attack #1 \(prompt_leak\)/);
-  assert.equal(report.verdict, "block");
+  assert.equal(report.flagged, true);
   assert.deepEqual([f.start, f.end], [0, REWORDED.length]);
 
   for (const text of UNRELATED) {
