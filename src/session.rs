@@ -11,24 +11,37 @@
 //!   (system turns are trusted and not scanned; tool results weigh more, assistant turns less).
 //! * For user turns, two **conversation views** built from the last
 //!   [`SessionOptions::max_turns`] user turns (at most [`SessionOptions::max_bytes`] bytes):
-//!   - `conversation`: the turns joined with a space, for sentences continued over turns;
-//!   - `assembled`: the quoted pieces of those turns (`'...'`, `"..."`, `` `...` ``, `“...”`),
-//!     put together in order, with a space and without one (`'ign' + 'ore'`). When the turn
-//!     writes an expression of named pieces (`a + b`, with `a = '...'` assigned in one of the
-//!     turns), the pieces are also put together in the order the expression names them.
+//!   - `conversation`: the turns joined with a space, for sentences continued over turns
+//!     (the last 256 bytes of the earlier turns and the first 256 of this one: only matches
+//!     across that seam count, and no rule match is that long, so the cost does not grow
+//!     with the history);
+//!   - `assembled`: the quoted pieces of those turns (`'...'`, `"..."`, `` `...` ``, `“...”`;
+//!     the most recent 4 KB of them), put together in order, with a space and without one
+//!     (`'ign' + 'ore'`). When the turn writes an expression of named pieces (`a + b`, with
+//!     `a = '...'` assigned in one of the turns), the pieces are also put together in the
+//!     order the expression names them. A turn with no quoted piece and no expression skips
+//!     this view.
 //!
 //!   A conversation finding counts at the turn that completes it: its match must reach into
 //!   this turn's text (or this turn's pieces, or this turn's expression) and into an earlier
 //!   turn's (or span two pieces). Matches the turn alone already reported are not repeated.
+//!   So a session costs one extra scan of at most 512 bytes per user turn, and two more of the
+//!   pieces when the turn quotes something.
 //!
 //! # The session risk and the verdict
 //!
 //! Let `s` be the turn's attack score: the risk score of its attack findings (pii and secret
 //! findings do not count) and of the conversation findings it completes. Then
 //!
-//! * if `s > 0`: `risk ← 100 − (100 − risk) × (100 − s) / 100` (evidence adds up: two turns
-//!   that each warn at 45 make a risk of 70);
-//! * if `s = 0` (a clean turn): `risk ← risk × decay` ([`SessionOptions::decay`], default 0.5).
+//! * if `s` reaches the engine's warn threshold (the turn would be flagged on its own):
+//!   `risk ← 100 − (100 − risk) × (100 − s) / 100` (evidence adds up: two turns that each
+//!   warn at 45 make a risk of 70);
+//! * otherwise (a clean turn, or one with only weak signals such as "act as", which are common
+//!   in ordinary conversations and must not add up): `risk ← risk × decay`
+//!   ([`SessionOptions::decay`], default 0.5).
+//!
+//! Conversation findings of the `obfuscation` category are dropped: putting pieces together
+//! makes mixed scripts and gibberish at the seams by itself.
 //!
 //! System turns leave the risk as it is. The turn's verdict is the strongest of the turn's own
 //! verdict and the engine's verdict for the risk: a session that reached the block threshold
@@ -42,7 +55,7 @@
 
 use crate::engine::{Engine, Report};
 use crate::error::{Error, ErrorKind};
-use crate::finding::{Finding, Span};
+use crate::finding::{Category, Finding, Span};
 use crate::messages::{Message, Role};
 use crate::score::{self, Verdict};
 use serde::{Deserialize, Serialize};
@@ -54,6 +67,11 @@ const FORMAT: &str = "promptfence-session";
 const VERSION: u32 = 1;
 /// The longest quoted piece taken into the `assembled` view, in bytes.
 const MAX_PIECE_BYTES: usize = 400;
+/// The most bytes of quoted pieces put together (the most recent pieces are kept).
+const MAX_ASSEMBLED_BYTES: usize = 4096;
+/// Bytes on each side of the seam between the earlier turns and this one in the
+/// `conversation` view.
+const SEAM_BYTES: usize = 256;
 
 /// How much a session remembers and how fast it forgets.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -216,7 +234,9 @@ impl Session {
             .cloned()
             .collect();
         let score = score::risk_score(&attack);
-        self.risk = if score > 0 {
+        // Only a turn that would be flagged on its own is evidence: weak signals ("act as",
+        // below the warn threshold) are common in ordinary conversations and must not add up.
+        self.risk = if score >= engine.thresholds().warn {
             100.0 - (100.0 - self.risk) * (100.0 - f64::from(score)) / 100.0
         } else {
             self.risk * self.options.decay
@@ -281,9 +301,15 @@ fn conversation_findings(
     let last = recent.len().saturating_sub(1);
 
     if recent.len() >= 2 {
-        let joined: Vec<&str> = recent.iter().map(String::as_str).collect();
-        let joined = joined.join(" ");
-        let seam = joined.len() - recent[last].len();
+        // Only matches across the seam count, and a match is far shorter than SEAM_BYTES: the
+        // view is the end of the earlier turns and the start of this one, so its cost does
+        // not grow with the history.
+        let earlier: Vec<&str> = recent.iter().take(last).map(String::as_str).collect();
+        let earlier = earlier.join(" ");
+        let mut joined = tail(&earlier, SEAM_BYTES).to_owned();
+        joined.push(' ');
+        let seam = joined.len();
+        joined.push_str(head(&recent[last], SEAM_BYTES));
         let report = engine.scan(&joined)?;
         found.extend(
             report
@@ -294,11 +320,31 @@ fn conversation_findings(
         );
     }
 
-    let pieces: Vec<Piece> = recent
+    // Assembled findings must involve this turn (its pieces or its expression): a turn with
+    // neither costs nothing here.
+    let current = quoted_pieces(&recent[last], last);
+    let expressions = expressions(&recent[last]);
+    if current.is_empty() && expressions.is_empty() {
+        return Ok(finish(found, turn));
+    }
+    let mut pieces: Vec<Piece> = recent
         .iter()
+        .take(last)
         .enumerate()
         .flat_map(|(turn, text)| quoted_pieces(text, turn))
+        .chain(current)
         .collect();
+    // The most recent pieces, within MAX_ASSEMBLED_BYTES.
+    let mut bytes = 0;
+    let keep = pieces
+        .iter()
+        .rev()
+        .take_while(|p| {
+            bytes += p.text.len() + 1;
+            bytes <= MAX_ASSEMBLED_BYTES
+        })
+        .count();
+    pieces.drain(..pieces.len() - keep);
     let mut assemblies: Vec<Assembly> = Vec::new();
     if pieces.len() >= 2 {
         for separator in [" ", ""] {
@@ -306,7 +352,7 @@ fn conversation_findings(
         }
     }
     // `a + b`: the pieces named by an expression in the last turn, in its order.
-    for names in expressions(&recent[last]) {
+    for names in expressions {
         let named: Vec<&Piece> = names
             .iter()
             .filter_map(|n| {
@@ -334,8 +380,18 @@ fn conversation_findings(
         );
     }
 
-    found
-        .retain(|f| !f.category.is_data() && !turn.findings.iter().any(|t| t.rule_id == f.rule_id));
+    Ok(finish(found, turn))
+}
+
+/// Keeps the attack findings the turn alone did not report, one per rule, strongest first.
+fn finish(mut found: Vec<Finding>, turn: &Report) -> Vec<Finding> {
+    // Putting pieces together creates disguise signals of its own (mixed scripts and gibberish
+    // at the seams): only attack findings count.
+    found.retain(|f| {
+        !f.category.is_data()
+            && f.category != Category::Obfuscation
+            && !turn.findings.iter().any(|t| t.rule_id == f.rule_id)
+    });
     found.sort_by_key(|f| std::cmp::Reverse(f.score));
     let mut seen: Vec<String> = Vec::new();
     found.retain(|f| {
@@ -343,7 +399,25 @@ fn conversation_findings(
         seen.push(f.rule_id.clone());
         new
     });
-    Ok(found)
+    found
+}
+
+/// The last `max` bytes of `text` (at a character boundary).
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The first `max` bytes of `text` (at a character boundary).
+fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn relabel(mut f: Finding, view: &'static str, how: &str) -> Finding {
