@@ -57,9 +57,9 @@ pub fn run(args: &Args) -> Result<i32, String> {
     Ok(if refused > 0 { 1 } else { 0 })
 }
 
-/// The texts to learn with their categories: the positional text, or each non-empty line of
-/// `--file F` (a JSON object line gives its `"text"` and, if it names an attack category,
-/// its `"category"` or `"label"`).
+/// The texts to learn with their categories: the positional text, or each line of `--file F`
+/// that is not empty or a `#` comment (a JSON object line gives its `"text"` and, if it names
+/// an attack category, its `"category"` or `"label"`).
 fn texts(args: &Args, default: Category) -> Result<Vec<(String, Category)>, String> {
     let Some(path) = args.value("--file") else {
         let text = super::input_text(args)?;
@@ -69,7 +69,7 @@ fn texts(args: &Args, default: Category) -> Result<Vec<(String, Category)>, Stri
     let mut out = Vec::new();
     for (n, line) in content.lines().enumerate() {
         let line = line.trim();
-        if line.is_empty() {
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
         if !line.starts_with('{') {

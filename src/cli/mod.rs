@@ -32,7 +32,7 @@ SCAN:
 
 LEARN:
     TEXT            the attack to learn (or --file F: one text, or JSON object with
-                    \"text\" and optional \"category\", per line)
+                    \"text\" and optional \"category\", per line; # starts a comment)
     --index FILE    the known-attacks index to update (created when missing)
     --category C    injection (default) | jailbreak | prompt_leak | exfiltration |
                     code_injection | obfuscation
