@@ -50,8 +50,10 @@ test("learn() then a reworded variant is flagged with its similarity, unrelated 
   for (const text of UNRELATED) {
     assert.equal(similar(fence.scan(text)), undefined, text);
   }
-  // Learning a near-duplicate refreshes the entry instead of adding one.
-  assert.equal(fence.learn(REWORDED, { category: "prompt_leak" }).added, false);
+  // Learning a near-duplicate (here re-cased and re-spaced) refreshes the entry instead of
+  // adding one.
+  const again = fence.learn(MISSED.toUpperCase().replaceAll(" ", "  "), { category: "prompt_leak" });
+  assert.deepEqual(again, { id: 1, added: false, evicted: null });
   assert.equal(fence.knownAttacks, 1);
   fence.free();
 });
