@@ -43,7 +43,8 @@
 //! Conversation findings of the `obfuscation` category are dropped: putting pieces together
 //! makes mixed scripts and gibberish at the seams by itself.
 //!
-//! System turns leave the risk as it is. The turn's verdict is the strongest of the turn's own
+//! System turns and clean assistant turns leave the risk as it is (the model answering says
+//! nothing about the user). The turn's verdict is the strongest of the turn's own
 //! verdict and the engine's verdict for the risk: a session that reached the block threshold
 //! blocks, and the turn after it still warns until clean turns have brought the risk down.
 //!
@@ -238,6 +239,9 @@ impl Session {
         // below the warn threshold) are common in ordinary conversations and must not add up.
         self.risk = if score >= engine.thresholds().warn {
             100.0 - (100.0 - self.risk) * (100.0 - f64::from(score)) / 100.0
+        } else if role == Role::Assistant {
+            // The model answering cleanly says nothing about the user: no decay.
+            self.risk
         } else {
             self.risk * self.options.decay
         };
@@ -299,6 +303,10 @@ fn conversation_findings(
 ) -> Result<Vec<Finding>, Error> {
     let mut found: Vec<Finding> = Vec::new();
     let last = recent.len().saturating_sub(1);
+    // The views stay within the engine's input limit, however small it was set.
+    let limit = engine.config().max_input_bytes;
+    let seam_bytes = SEAM_BYTES.min(limit.saturating_sub(1) / 2);
+    let assembled_bytes = MAX_ASSEMBLED_BYTES.min(limit);
 
     if recent.len() >= 2 {
         // Only matches across the seam count, and a match is far shorter than SEAM_BYTES: the
@@ -306,10 +314,10 @@ fn conversation_findings(
         // not grow with the history.
         let earlier: Vec<&str> = recent.iter().take(last).map(String::as_str).collect();
         let earlier = earlier.join(" ");
-        let mut joined = tail(&earlier, SEAM_BYTES).to_owned();
+        let mut joined = tail(&earlier, seam_bytes).to_owned();
         joined.push(' ');
         let seam = joined.len();
-        joined.push_str(head(&recent[last], SEAM_BYTES));
+        joined.push_str(head(&recent[last], seam_bytes));
         let report = engine.scan(&joined)?;
         found.extend(
             report
@@ -341,7 +349,7 @@ fn conversation_findings(
         .rev()
         .take_while(|p| {
             bytes += p.text.len() + 1;
-            bytes <= MAX_ASSEMBLED_BYTES
+            bytes <= assembled_bytes
         })
         .count();
     pieces.drain(..pieces.len() - keep);
