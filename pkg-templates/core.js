@@ -62,3 +62,66 @@ export function generateCanary() {
 }
 
 export { Fence, FenceError, StreamScanner, Unmasker, version };
+
+// ---- Learning from missed attacks and conversation sessions (src/wasm_learn.rs) ----------
+// `fence.learn(text, { category })`, `fence.exportIndex()`, `fence.importIndex(json)` and
+// `fence.knownAttacks` are methods of the wasm `Fence` itself. `Session` pairs a fence with
+// the wasm `SessionState` of one conversation.
+import { SessionState } from "./promptfence.js";
+
+/**
+ * One conversation screened turn by turn: each turn alone, plus the recent user turns read
+ * together (attacks split over turns or quoted pieces), with a session risk that rises with
+ * findings and halves with each clean turn. `JSON.stringify(session)` (or `toJSON()`) gives
+ * the state to keep in a KV store; `Session.fromJSON(fence, state)` restores it.
+ */
+export class Session {
+  #fence;
+  #state;
+
+  constructor(fence, options) {
+    this.#fence = checkFence(fence);
+    this.#state = options?.[RESTORED] ?? new SessionState(options);
+  }
+
+  /** Scans one turn (`role`: user, assistant, system, tool, ...) and returns its report. */
+  push(role, text) {
+    return this.#state.push(this.#fence, role, text);
+  }
+
+  /** The session risk, 0–100. */
+  get risk() {
+    return this.#state.risk;
+  }
+
+  /** Turns pushed so far. */
+  get turns() {
+    return this.#state.turns;
+  }
+
+  /** The state as a plain object (what `JSON.stringify` writes). */
+  toJSON() {
+    return JSON.parse(this.#state.stateJson());
+  }
+
+  /** A session restored from `toJSON()` output or its JSON text; bad state throws INVALID_INPUT. */
+  static fromJSON(fence, state) {
+    checkFence(fence);
+    return new Session(fence, { [RESTORED]: SessionState.fromStateJson(state) });
+  }
+
+  /** Frees the state's wasm memory now (otherwise when garbage-collected). */
+  free() {
+    this.#state.free();
+  }
+}
+
+/** Marks the state `fromJSON` hands to the constructor (not an option callers can pass). */
+const RESTORED = Symbol("restored session state");
+
+function checkFence(fence) {
+  if (!(fence instanceof Fence)) {
+    throw new FenceError("INVALID_OPTION", "Session needs the fence that createFence() returned");
+  }
+  return fence;
+}

@@ -422,3 +422,84 @@ export interface ChatProxyOptions extends ChatScreenOptions, OutputOptions {
  * through. Throws FenceError `INVALID_OPTION` at once on bad options.
  */
 export declare function createChatProxy(options: ChatProxyOptions): (request: Request) => Promise<Response>;
+
+// ---- Learning from missed attacks and conversation sessions (src/wasm_learn.rs) ----------
+
+/** What `fence.learn` did. */
+export interface Learned {
+  /** The index entry that holds the text. */
+  id: number;
+  /** `false` when a near-duplicate entry of the same category was refreshed instead. */
+  added: boolean;
+  /** The entry evicted to stay within the index's capacity, if any. */
+  evicted: number | null;
+}
+
+/** Categories an attack can be learned under. */
+export type AttackCategory = Exclude<Category, "pii" | "secret">;
+
+export interface Fence {
+  /**
+   * Adds a reported attack to this engine's index of known attacks: later texts that are
+   * near-variants of it (reworded, reordered, re-cased, re-spaced, look-alike letters) get a
+   * `similar.known_attack` finding with the similarity in its message. Throws INVALID_INPUT for
+   * texts too short to compare.
+   */
+  learn(text: string, options?: { category?: AttackCategory }): Learned;
+  /** The index as JSON text, for localStorage or a KV store. */
+  exportIndex(): string;
+  /** Replaces the index with an exported one (text or parsed); returns its entry count. */
+  importIndex(index: string | object): number;
+  /** Entries in the index. */
+  readonly knownAttacks: number;
+}
+
+export interface SessionOptions {
+  /** User turns read together (1–64, default 6). */
+  maxTurns?: number;
+  /** Bytes of user text kept (256 to 1048576, default 8192). */
+  maxBytes?: number;
+  /** Share of the risk a clean turn keeps (0 to below 1, default 0.5). */
+  decay?: number;
+}
+
+/** What a session says about one turn. */
+export interface TurnReport {
+  /** Position of the turn in the session, from 1. */
+  turn: number;
+  role: string;
+  /** The strongest of the turn's own verdict and the verdict of the session risk. */
+  verdict: Verdict;
+  flagged: boolean;
+  /** The turn's attack score, with the conversation findings it completes. */
+  score: number;
+  /** The session risk after this turn, 0–100. */
+  risk: number;
+  /** The turn alone; `null` for system turns (trusted, not scanned). */
+  report: Report | null;
+  /**
+   * Findings only the recent user turns read together raised at this turn (view
+   * `conversation` or `assembled`); their spans index into that joined text.
+   */
+  conversation: Finding[];
+}
+
+/** The serialized state of a session (keep it where you would keep the conversation). */
+export interface SessionStateJSON {
+  format: "promptfence-session";
+  version: 1;
+  [key: string]: unknown;
+}
+
+/** One conversation screened turn by turn. */
+export declare class Session {
+  constructor(fence: Fence, options?: SessionOptions);
+  /** Scans one turn (`"user"`, `"assistant"`, `"system"`, `"tool"`, ...). */
+  push(role: string, text: string): TurnReport;
+  readonly risk: number;
+  readonly turns: number;
+  toJSON(): SessionStateJSON;
+  /** Restores a session; bad state throws a FenceError with code INVALID_INPUT. */
+  static fromJSON(fence: Fence, state: string | SessionStateJSON): Session;
+  free(): void;
+}

@@ -4,3 +4,6 @@ import { entry } from "./core.js";
 
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
 export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(undefined);
+
+// Conversation sessions (src/wasm_learn.rs).
+export { Session } from "./core.js";

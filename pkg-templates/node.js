@@ -7,3 +7,6 @@ export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } f
 export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(() =>
   readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
 );
+
+// Conversation sessions (src/wasm_learn.rs).
+export { Session } from "./core.js";

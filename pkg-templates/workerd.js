@@ -6,3 +6,6 @@ import { entry } from "./core.js";
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
 export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(() => wasmModule);
 initSync(wasmModule);
+
+// Conversation sessions (src/wasm_learn.rs).
+export { Session } from "./core.js";

@@ -7,6 +7,7 @@ use crate::dlp::{self, Entity};
 use crate::error::{Error, ErrorKind};
 use crate::finding::{Category, Finding, Severity, Span};
 use crate::heuristics;
+use crate::learn::KnownAttacks;
 use crate::matcher::{Matcher, RuleMatch};
 use crate::normalize::{self, View, ViewKind};
 
@@ -63,6 +64,8 @@ pub struct Engine {
     matcher: Matcher,
     thresholds: Thresholds,
     config: Config,
+    /// Attacks learned at run time (empty unless the caller adds some).
+    known: KnownAttacks,
 }
 
 impl Engine {
@@ -104,6 +107,7 @@ impl Engine {
             matcher,
             thresholds,
             config,
+            known: KnownAttacks::new(),
         })
     }
 
@@ -125,6 +129,21 @@ impl Engine {
     /// The warn and block thresholds in force.
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
+    }
+
+    /// The index of known attacks that scans compare texts with (see [`crate::learn`]).
+    pub fn known_attacks(&self) -> &KnownAttacks {
+        &self.known
+    }
+
+    /// The index of known attacks, to learn from or to clear.
+    pub fn known_attacks_mut(&mut self) -> &mut KnownAttacks {
+        &mut self.known
+    }
+
+    /// Replaces the index of known attacks (for example with one read from JSON).
+    pub fn set_known_attacks(&mut self, known: KnownAttacks) {
+        self.known = known;
     }
 
     /// Compiles every rule's regex now (they are otherwise compiled on first use).
@@ -192,6 +211,13 @@ impl Engine {
                     .push_str(" (lowered: the text quotes or discusses this)");
             }
             f.severity = Severity::from_score(f.score);
+        }
+        if !self.known.is_empty() {
+            findings.extend(
+                self.known
+                    .finding(views, text.len())
+                    .filter(|f| self.config.is_enabled(&f.rule_id, f.category)),
+            );
         }
         let mut findings = strongest_per_rule(findings);
         self.add_dlp_findings(text, &mut findings);

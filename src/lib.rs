@@ -71,6 +71,7 @@ mod engine;
 mod error;
 mod finding;
 pub mod heuristics;
+pub mod learn;
 mod matcher;
 mod messages;
 pub mod normalize;
@@ -78,9 +79,12 @@ pub mod output;
 mod redact;
 mod rules;
 mod score;
+pub mod session;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+#[cfg(target_arch = "wasm32")]
+mod wasm_learn;
 
 pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
@@ -93,6 +97,9 @@ pub use score::Verdict;
 pub use dlp::{Entity, EntityKind};
 pub use output::{canary_from_entropy, generate_canary, OutputOptions};
 pub use stream::StreamScanner;
+
+pub use learn::{KnownAttacks, KnownMatch, Learned};
+pub use session::{Session, SessionOptions, TurnReport};
 
 pub use redact::{
     redact, RedactMode, Redaction, RedactionPolicy, Unmasker, Vault, VaultEntry,

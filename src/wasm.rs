@@ -26,7 +26,7 @@ const BLOCKED: &str = "BLOCKED";
 /// A compiled engine, built once from options and shared.
 #[wasm_bindgen]
 pub struct Fence {
-    engine: Engine,
+    pub(crate) engine: Engine,
 }
 
 #[wasm_bindgen]
@@ -208,7 +208,7 @@ impl Fence {
     /// Takes a JavaScript string into Rust, refusing non-strings and lone surrogates. A string
     /// that is certainly over the byte limit is refused (or cut) before it is copied: UTF-8
     /// never takes fewer bytes than UTF-16 code units.
-    fn text_from_js(&self, value: &JsValue) -> Result<String, Error> {
+    pub(crate) fn text_from_js(&self, value: &JsValue) -> Result<String, Error> {
         let Some(js) = value.dyn_ref::<JsString>() else {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -879,7 +879,7 @@ fn rule_pack_from_js(i: usize, pack: serde_json::Value) -> Result<RulePack, Erro
 /// A report as JavaScript sees it: camelCase, spans in UTF-16 code units.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsReport<'r> {
+pub(crate) struct JsReport<'r> {
     verdict: &'static str,
     score: u8,
     flagged: bool,
@@ -889,7 +889,7 @@ struct JsReport<'r> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsFinding<'r> {
+pub(crate) struct JsFinding<'r> {
     rule_id: &'r str,
     category: &'static str,
     severity: &'static str,
@@ -953,13 +953,13 @@ impl<'r> From<&'r Report> for JsReport<'r> {
     }
 }
 
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| fence_error("INTERNAL", &format!("cannot convert the result: {e}")))
 }
 
-fn to_js_error(e: Error) -> JsValue {
+pub(crate) fn to_js_error(e: Error) -> JsValue {
     fence_error(e.kind().code(), e.message())
 }
 
@@ -977,7 +977,7 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-fn js_type_name(value: &JsValue) -> String {
+pub(crate) fn js_type_name(value: &JsValue) -> String {
     if value.is_null() {
         "null".to_owned()
     } else if js_sys::Array::is_array(value) {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod eval;
+mod learn;
 mod redact;
 mod rules;
 mod scan;
@@ -12,7 +13,8 @@ const USAGE: &str = "\
 promptfence — screen prompts for injection, jailbreaks, leaks, exfiltration and disguises
 
 USAGE:
-    promptfence scan [TEXT] [--file F] [--jsonl] [--json] [OPTIONS]
+    promptfence scan [TEXT] [--file F] [--jsonl] [--json] [--index FILE] [OPTIONS]
+    promptfence learn [TEXT] [--file F] --index FILE [--category C] [--capacity N]
     promptfence eval FILE.jsonl [--json] [--show misses|false-positives] [--limit N] [OPTIONS]
     promptfence redact [TEXT] [--file F] [--vault FILE] [--mode mask|hash|remove] [--unmask]
     promptfence rules [--test] [OPTIONS]
@@ -25,6 +27,17 @@ SCAN:
                     write one result per line
     --json          print the full report as JSON
     --redact        with --jsonl: add \"redacted\" (PII and secrets masked) to each line
+    --index FILE    also flag near-variants of the attacks learned into FILE
+                    (similar.known_attack)
+
+LEARN:
+    TEXT            the attack to learn (or --file F: one text, or JSON object with
+                    \"text\" and optional \"category\", per line; # starts a comment)
+    --index FILE    the known-attacks index to update (created when missing)
+    --category C    injection (default) | jailbreak | prompt_leak | exfiltration |
+                    code_injection | obfuscation
+    --capacity N    most entries of a new index (default 1000); the entry learned
+                    longest ago is evicted first
 
 REDACT:
     --vault FILE    keep placeholders and original values in FILE (JSON; read, then updated)
@@ -63,8 +76,17 @@ impl Args {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The engine these options describe, with the known-attacks index of `--index FILE`.
     pub fn engine(&self) -> Result<Engine, String> {
-        Engine::new(self.config.clone()).map_err(|e| e.to_string())
+        let mut engine = Engine::new(self.config.clone()).map_err(|e| e.to_string())?;
+        if let Some(path) = self.value("--index") {
+            let json =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let index =
+                promptfence::KnownAttacks::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
+            engine.set_known_attacks(index);
+        }
+        Ok(engine)
     }
 }
 
@@ -73,7 +95,17 @@ const FLAGS: [&str; 7] = [
     "--json", "--jsonl", "--test", "--quick", "--help", "--redact", "--unmask",
 ];
 /// Options that take a value and belong to one subcommand.
-const VALUES: [&str; 6] = ["--file", "--show", "--limit", "--out", "--vault", "--mode"];
+const VALUES: [&str; 9] = [
+    "--file",
+    "--show",
+    "--limit",
+    "--out",
+    "--vault",
+    "--mode",
+    "--index",
+    "--category",
+    "--capacity",
+];
 
 fn parse(args: &[String]) -> Result<Args, String> {
     let mut config = Config::default();
@@ -150,6 +182,7 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     match command.as_str() {
         "scan" => scan::run(&args),
         "eval" => eval::run(&args),
+        "learn" => learn::run(&args),
         "redact" => redact::run(&args),
         "rules" => rules::run(&args),
         "bench" => bench::run(&args),

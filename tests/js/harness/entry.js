@@ -4,5 +4,6 @@ import { run } from "node:test";
 import "../suite.test.js";
 import "../api.test.js";
 import "../chat.test.js";
+import "../learn-session.test.js";
 
 export { run };
