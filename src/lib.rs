@@ -83,7 +83,9 @@ pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use config::{Config, ModelChoice, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
+pub use config::{
+    Config, ModelChoice, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES,
+};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
 pub use error::{Error, ErrorKind};
 pub use finding::{Category, Finding, Severity, Span};

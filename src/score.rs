@@ -52,14 +52,19 @@ pub fn corroborate_model(findings: &mut [Finding]) {
     let support = findings
         .iter()
         .filter(|f| {
-            !f.rule_id.starts_with("model.") && !f.category.is_data() && f.rule_id != "input.truncated"
+            !f.rule_id.starts_with("model.")
+                && !f.category.is_data()
+                && f.rule_id != "input.truncated"
         })
         .max_by_key(|f| f.score)
         .map(|f| f.rule_id.clone());
     let Some(support) = support else {
         return;
     };
-    for f in findings.iter_mut().filter(|f| f.rule_id.starts_with("model.")) {
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.rule_id.starts_with("model."))
+    {
         f.score = f.score.max(MODEL_CORROBORATED_SCORE);
         f.severity = Severity::from_score(f.score);
         f.message.push_str(&format!(" (corroborated by {support})"));

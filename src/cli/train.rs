@@ -19,12 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::time::Instant;
 
-/// A training example with where it came from.
-pub(crate) struct Labelled {
-    pub example: Example,
-    /// The repository of a corpus record (`owner/repo`), or the file it was read from.
-    pub source: String,
-}
+/// A training example; its `source` is the repository of a corpus record (`owner/repo`), or
+/// the file it was read from.
+pub(crate) type Labelled = Example;
 
 #[derive(Deserialize)]
 struct CaseFile {
@@ -68,11 +65,9 @@ pub(crate) fn load_file(path: &str) -> Result<Vec<Labelled>, String> {
                     "allow" => None,
                     _ => Some(attack_label(c.category.as_deref()?)?),
                 };
-                Some(Labelled {
-                    example: Example {
-                        text: c.text,
-                        label,
-                    },
+                Some(Example {
+                    text: c.text,
+                    label,
                     source: path.to_owned(),
                 })
             })
@@ -89,22 +84,18 @@ pub(crate) fn load_file(path: &str) -> Result<Vec<Labelled>, String> {
     let mut examples = Vec::new();
     for rule in pack.rules {
         if is_model_category(rule.category) {
-            examples.extend(rule.examples.matches.iter().map(|t| Labelled {
-                example: Example {
-                    text: t.clone(),
-                    label: Some(rule.category),
-                },
+            examples.extend(rule.examples.matches.iter().map(|t| Example {
+                text: t.clone(),
+                label: Some(rule.category),
                 source: path.to_owned(),
             }));
         }
         for t in &rule.examples.no_match {
             let flagged = rules_only.scan(t).map(|r| r.is_flagged()).unwrap_or(true);
             if !flagged {
-                examples.push(Labelled {
-                    example: Example {
-                        text: t.clone(),
-                        label: None,
-                    },
+                examples.push(Example {
+                    text: t.clone(),
+                    label: None,
                     source: path.to_owned(),
                 });
             }
@@ -140,11 +131,9 @@ fn load_jsonl(path: &str, text: &str) -> Result<Vec<Labelled>, String> {
             .and_then(|s| s.split(':').next())
             .unwrap_or(path)
             .to_owned();
-        examples.push(Labelled {
-            example: Example {
-                text: text.to_owned(),
-                label,
-            },
+        examples.push(Example {
+            text: text.to_owned(),
+            label,
             source,
         });
     }
@@ -178,13 +167,13 @@ pub fn run(args: &Args) -> Result<i32, String> {
     let mut examples = Vec::new();
     for path in &args.positional {
         let loaded = load_file(path)?;
-        let attacks = loaded.iter().filter(|l| l.example.label.is_some()).count();
+        let attacks = loaded.iter().filter(|l| l.label.is_some()).count();
         eprintln!(
             "{path}: {} examples ({attacks} attacks, {} benign)",
             loaded.len(),
             loaded.len() - attacks
         );
-        examples.extend(loaded.into_iter().map(|l| l.example));
+        examples.extend(loaded);
     }
     let model = train(&examples, &opts).map_err(|e| e.to_string())?;
     let bytes = model.to_bytes();

@@ -31,7 +31,10 @@ pub struct Feature {
 pub enum Event {
     Feature(Feature),
     /// The chunk that began at byte `start` of the view text ends at byte `end`.
-    ChunkEnd { start: usize, end: usize },
+    ChunkEnd {
+        start: usize,
+        end: usize,
+    },
 }
 
 /// Mixes a 64-bit hash down to 32 well-spread bits.

@@ -48,11 +48,17 @@ const CATEGORY_CODES: [(Category, u8); 5] = [
 ];
 
 fn category_code(c: Category) -> Option<u8> {
-    CATEGORY_CODES.iter().find(|(k, _)| *k == c).map(|&(_, b)| b)
+    CATEGORY_CODES
+        .iter()
+        .find(|(k, _)| *k == c)
+        .map(|&(_, b)| b)
 }
 
 fn category_of_code(b: u8) -> Option<Category> {
-    CATEGORY_CODES.iter().find(|&&(_, k)| k == b).map(|&(c, _)| c)
+    CATEGORY_CODES
+        .iter()
+        .find(|&&(_, k)| k == b)
+        .map(|&(c, _)| c)
 }
 
 /// Whether the model can be trained to name this category.
@@ -165,7 +171,9 @@ impl Model {
         let (body, sum) = bytes.split_at(bytes.len() - 8);
         let stored = u64::from_le_bytes(sum.try_into().map_err(|_| invalid("no checksum"))?);
         if checksum(body) != stored {
-            return Err(invalid("checksum mismatch: the file is corrupt or was altered"));
+            return Err(invalid(
+                "checksum mismatch: the file is corrupt or was altered",
+            ));
         }
         let mut r = Reader {
             bytes: body,
@@ -194,7 +202,9 @@ impl Model {
         let categories = r
             .take(k, "category codes")?
             .iter()
-            .map(|&b| category_of_code(b).ok_or_else(|| invalid(format!("unknown category code {b}"))))
+            .map(|&b| {
+                category_of_code(b).ok_or_else(|| invalid(format!("unknown category code {b}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let attack_scale = r.f32("attack scale")?;
         let attack_bias = r.f32("attack bias")?;
@@ -380,9 +390,7 @@ impl Model {
         for (_, f) in words {
             let range = (chunk.0 + f.start, chunk.0 + f.end);
             // A word inside a pair already named says nothing new, and the other way round.
-            let overlaps = cues
-                .iter()
-                .any(|&(s, e)| range.0 < e && s < range.1);
+            let overlaps = cues.iter().any(|&(s, e)| range.0 < e && s < range.1);
             if !overlaps {
                 cues.push(range);
             }
@@ -403,7 +411,10 @@ impl Model {
         }
         let category = self.category(&view.text, score.chunk);
         let cues = self.cues(&view.text, score.chunk);
-        let span = match (cues.iter().map(|c| c.0).min(), cues.iter().map(|c| c.1).max()) {
+        let span = match (
+            cues.iter().map(|c| c.0).min(),
+            cues.iter().map(|c| c.1).max(),
+        ) {
             (Some(s), Some(e)) => view.original_span(s, e),
             _ => view.original_span(score.chunk.0, score.chunk.1),
         };
