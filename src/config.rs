@@ -102,7 +102,8 @@ pub enum OversizePolicy {
 /// Which learned model scans run beside the rules (see [`crate::model`]).
 #[derive(Clone, Debug, Default)]
 pub enum ModelChoice {
-    /// The model embedded at build time from `rules/model.bin` (none if the build had none).
+    /// The model embedded at build time from `rules/model.bin` (none if the build had none),
+    /// when the embedded rules are on too: it was trained beside them.
     #[default]
     Embedded,
     /// Rules only.

@@ -104,8 +104,8 @@ impl Engine {
         }
         let matcher = Matcher::new(rules).map_err(|e| Error::new(ErrorKind::InvalidRulePack, e))?;
         let model = match &config.model {
-            ModelChoice::Embedded => Model::embedded()?,
-            ModelChoice::Off => None,
+            ModelChoice::Embedded if config.embedded_rules => Model::embedded()?,
+            ModelChoice::Embedded | ModelChoice::Off => None,
             ModelChoice::Custom(model) => Some(Arc::clone(model)),
         };
         Ok(Engine {
