@@ -15,6 +15,55 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const TAG_UNIGRAM: u64 = 0x9e37_79b9_7f4a_7c15;
 const TAG_BIGRAM: u64 = 0xc2b2_ae3d_27d4_eb4f;
 
+/// Buckets of the count table behind [`Norm`].
+const NORM_BUCKETS: usize = 2048;
+/// Occurrences of one bucket that count in a chunk; the rest are ignored.
+const MAX_OCCURRENCES: u16 = 4;
+
+/// Which feature occurrences of a chunk count, and how many did: a feature (counted by a
+/// bucket of a small table) counts at most [`MAX_OCCURRENCES`] times. A text that repeats a
+/// phrase two hundred times thus scores like one that says it a few times, instead of ever
+/// higher; ordinary prose, whose common words repeat, loses little.
+pub struct Norm {
+    counts: [u16; NORM_BUCKETS],
+    admitted: u32,
+}
+
+impl Default for Norm {
+    fn default() -> Norm {
+        Norm {
+            counts: [0; NORM_BUCKETS],
+            admitted: 0,
+        }
+    }
+}
+
+impl Norm {
+    /// Whether this occurrence of the feature counts (and counts it if so).
+    pub fn admit(&mut self, hash: u32) -> bool {
+        let count = &mut self.counts[hash as usize % NORM_BUCKETS];
+        if *count >= MAX_OCCURRENCES {
+            return false;
+        }
+        *count += 1;
+        self.admitted += 1;
+        true
+    }
+
+    /// The square root of the number of occurrences admitted (at least 1): what a chunk's
+    /// feature sum is divided by.
+    pub fn value(&self) -> f32 {
+        (self.admitted.max(1) as f32).sqrt()
+    }
+
+    pub fn reset(&mut self) {
+        if self.admitted != 0 {
+            self.counts.fill(0);
+            self.admitted = 0;
+        }
+    }
+}
+
 /// One feature occurrence: its 32-bit hash and the byte range of the view text it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Feature {

@@ -27,7 +27,7 @@ pub mod train;
 use crate::error::{Error, ErrorKind};
 use crate::finding::{Category, Finding, Severity, Span};
 use crate::normalize::View;
-use features::{Event, Feature};
+use features::{Event, Feature, Norm};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -37,6 +37,8 @@ const VERSION: u16 = 1;
 const MAX_BITS: u8 = 20;
 /// How many contributing words an explanation names.
 const EXPLAIN_CUES: usize = 3;
+/// The longest word or word pair an explanation quotes, in bytes.
+const MAX_CUE_BYTES: usize = 48;
 
 /// Categories the model can name, with their codes in the file.
 const CATEGORY_CODES: [(Category, u8); 5] = [
@@ -304,14 +306,15 @@ impl Model {
             chunk: (0, 0),
         };
         let mut sum = 0i32;
-        let mut count = 0u32;
+        let mut norm = Norm::default();
         features::visit(view_text, |e| match e {
             Event::Feature(f) => {
-                sum += i32::from(self.attack[self.attack_index(f.hash)]);
-                count += 1;
+                if norm.admit(f.hash) {
+                    sum += i32::from(self.attack[self.attack_index(f.hash)]);
+                }
             }
             Event::ChunkEnd { start, end } => {
-                let logit = self.logit_of(sum, count);
+                let logit = self.attack_bias + self.attack_scale * sum as f32 / norm.value();
                 if logit > best.logit {
                     best = ModelScore {
                         logit,
@@ -319,21 +322,14 @@ impl Model {
                     };
                 }
                 sum = 0;
-                count = 0;
+                norm.reset();
             }
         });
         best
     }
 
-    fn logit_of(&self, sum: i32, count: u32) -> f32 {
-        if count == 0 {
-            return self.attack_bias;
-        }
-        self.attack_bias + self.attack_scale * sum as f32 / (count as f32).sqrt()
-    }
-
-    /// The attack logit of one chunk given as (feature hash, value) pairs, values already
-    /// divided by the square root of the chunk's feature count (as training stores them).
+    /// The attack logit of one chunk given as (feature hash, value) pairs, as training stores
+    /// them (see [`train::Prepared`]).
     pub fn score_sparse(&self, features: &[(u32, f32)]) -> f32 {
         let dot: f32 = features
             .iter()
@@ -346,18 +342,20 @@ impl Model {
     fn category(&self, view_text: &str, chunk: (usize, usize)) -> Category {
         let k = self.categories.len();
         let mut sums = vec![0i32; k];
-        let mut count = 0u32;
+        let mut norm = Norm::default();
         let text = view_text.get(chunk.0..chunk.1).unwrap_or(view_text);
         features::visit(text, |e| {
             if let Event::Feature(f) = e {
-                count += 1;
+                if !norm.admit(f.hash) {
+                    return;
+                }
                 let at = self.category_index(f.hash) * k;
                 for (s, &w) in sums.iter_mut().zip(&self.category_weights[at..at + k]) {
                     *s += i32::from(w);
                 }
             }
         });
-        let norm = (count.max(1) as f32).sqrt();
+        let norm = norm.value();
         let mut best = 0;
         let mut best_score = f32::NEG_INFINITY;
         for (i, (&s, &b)) in sums.iter().zip(&self.category_bias).enumerate() {
@@ -380,7 +378,8 @@ impl Model {
         features::visit(text, |e| {
             if let Event::Feature(f) = e {
                 let w = self.attack[self.attack_index(f.hash)];
-                if f.word && w > 0 {
+                // A "word" of hundreds of letters is no readable cue.
+                if f.word && w > 0 && f.end - f.start <= MAX_CUE_BYTES {
                     words.push((w, f));
                 }
             }

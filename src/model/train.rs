@@ -5,7 +5,7 @@
 //! folds scores each benign example, and the threshold lets at most
 //! [`TrainOptions::target_false_positive_rate`] of them through.
 
-use super::features::{self, Event};
+use super::features::{self, Event, Norm};
 use super::{is_model_category, Model, CATEGORY_CODES};
 use crate::finding::Category;
 use crate::normalize;
@@ -61,7 +61,8 @@ impl Default for TrainOptions {
 }
 
 /// An example turned into features: one sparse vector per chunk, as (hash, value) pairs sorted
-/// by hash, values divided by the square root of the chunk's feature count.
+/// by hash, counts of the occurrences [`Norm`] admits divided by the square root of their
+/// number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prepared {
     pub chunks: Vec<Vec<(u32, f32)>>,
@@ -95,10 +96,14 @@ pub fn chunk_features(text: &str) -> Vec<Vec<(u32, f32)>> {
         .unwrap_or("");
     let mut chunks = Vec::new();
     let mut hashes: Vec<u32> = Vec::new();
+    let mut norm = Box::<Norm>::default();
     features::visit(view, |e| match e {
-        Event::Feature(f) => hashes.push(f.hash),
+        Event::Feature(f) => {
+            if norm.admit(f.hash) {
+                hashes.push(f.hash);
+            }
+        }
         Event::ChunkEnd { .. } => {
-            let n = hashes.len();
             hashes.sort_unstable();
             let mut sparse: Vec<(u32, f32)> = Vec::new();
             for &h in &hashes {
@@ -107,12 +112,13 @@ pub fn chunk_features(text: &str) -> Vec<Vec<(u32, f32)>> {
                     _ => sparse.push((h, 1.0)),
                 }
             }
-            let norm = (n.max(1) as f32).sqrt();
+            let length = norm.value();
             for (_, v) in &mut sparse {
-                *v /= norm;
+                *v /= length;
             }
             chunks.push(sparse);
             hashes.clear();
+            norm.reset();
         }
     });
     chunks
