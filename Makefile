@@ -5,7 +5,8 @@ CORPUS ?= ../shared/corpus/dev.jsonl
 CARGO ?= cargo
 BIN := target/release/promptfence
 
-.PHONY: demo test lint unit rules-test eval bench build setup pkg test-js test-wasm parity size e2e serve
+.PHONY: demo test lint unit rules-test eval bench build setup pkg test-js test-wasm parity size \
+	e2e serve model model-check loso
 
 build:
 	$(CARGO) build --release --locked
@@ -33,6 +34,30 @@ eval: build
 
 bench: build
 	$(BIN) bench
+
+# --- The learned model (rules/model.bin) ------------------------------------------------
+
+# Training files besides the corpus: the project's own cases and the rules' examples.
+MODEL_DATA = $(sort $(wildcard tests/cases/*.yaml)) $(sort $(wildcard rules/*.yaml))
+MODEL_SEED ?= 1
+
+# Retrains the embedded model (needs $(CORPUS)); the next build embeds it.
+model: build
+	@test -f "$(CORPUS)" || { echo "model: $(CORPUS) is needed to train the model"; exit 1; }
+	$(BIN) train $(MODEL_DATA) $(CORPUS) --seed $(MODEL_SEED) -o rules/model.bin
+
+# Retrains into a temporary file and checks that it is byte for byte the committed model.
+model-check: build
+	@if [ -f "$(CORPUS)" ]; then \
+		tmp=$$(mktemp); \
+		$(BIN) train $(MODEL_DATA) $(CORPUS) --seed $(MODEL_SEED) -o "$$tmp" && \
+		cmp "$$tmp" rules/model.bin && echo "model-check: rules/model.bin is reproducible"; \
+		status=$$?; rm -f "$$tmp"; exit $$status; \
+	else echo "model-check: $(CORPUS) not present, skipped"; fi
+
+# Leave-one-source-out evaluation of rules only vs rules + model.
+loso: build
+	@if [ -f "$(CORPUS)" ]; then $(BIN) eval --leave-one-source-out $(CORPUS) $(MODEL_DATA) --seed $(MODEL_SEED); else echo "loso: $(CORPUS) not present, skipped"; fi
 
 # --- WebAssembly and the npm package (scripts/, pkg-templates/, tests/js/) ---------------
 

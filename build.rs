@@ -2,7 +2,8 @@
 //!
 //! Each pack is converted to compact JSON at build time (without its examples, which only the
 //! tests and the CLI need), so that building an `Engine` parses JSON instead of YAML: start-up
-//! time matters on the edge. The YAML text itself is embedded too, for `promptfence rules --test`.
+//! time matters on the edge. The YAML text itself is embedded too, for `promptfence rules --test`,
+//! and so is the learned model in `rules/model.bin` when there is one.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -60,4 +61,11 @@ fn main() {
          pub(crate) static EMBEDDED_YAML: &[(&str, &str)] = &[\n{yaml_entries}];\n"
     );
     std::fs::write(Path::new(&out).join("embedded_rules.rs"), generated).expect("write OUT_DIR");
+
+    // The learned model (`promptfence train -o rules/model.bin`), checked when an engine is
+    // built; a checkout without one builds an engine that runs the rules alone.
+    let model = rules_dir.join("model.bin");
+    println!("cargo:rerun-if-changed={}", model.display());
+    let bytes = std::fs::read(&model).unwrap_or_default();
+    std::fs::write(Path::new(&out).join("model.bin"), bytes).expect("write OUT_DIR");
 }

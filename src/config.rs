@@ -4,8 +4,10 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::finding::Category;
+use crate::model::Model;
 use crate::redact::RedactionPolicy;
 use crate::rules::RulePack;
+use std::sync::Arc;
 
 /// A preset of thresholds and work done per scan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,6 +99,19 @@ pub enum OversizePolicy {
     ScanPrefix,
 }
 
+/// Which learned model scans run beside the rules (see [`crate::model`]).
+#[derive(Clone, Debug, Default)]
+pub enum ModelChoice {
+    /// The model embedded at build time from `rules/model.bin` (none if the build had none),
+    /// when the embedded rules are on too: it was trained beside them.
+    #[default]
+    Embedded,
+    /// Rules only.
+    Off,
+    /// A model loaded or trained by the caller.
+    Custom(Arc<Model>),
+}
+
 /// Everything an [`crate::Engine`] is built from.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -122,6 +137,8 @@ pub struct Config {
     pub redaction: RedactionPolicy,
     /// Whether [`crate::Report::redacted`] is filled in by scans.
     pub redact_in_scan: bool,
+    /// The learned model that scans run beside the rules.
+    pub model: ModelChoice,
 }
 
 /// One mebibyte: the default input limit.
@@ -141,6 +158,7 @@ impl Default for Config {
             dlp: true,
             redaction: RedactionPolicy::default(),
             redact_in_scan: false,
+            model: ModelChoice::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The engine: built once from a [`Config`], then `scan` runs the pipeline
 //! text → views → findings → score → report.
 
-use crate::config::{Config, OversizePolicy, Thresholds};
+use crate::config::{Config, ModelChoice, OversizePolicy, Thresholds};
 use crate::decode::{self, DecodeLimits};
 use crate::dlp::{self, Entity};
 use crate::error::{Error, ErrorKind};
@@ -9,6 +9,7 @@ use crate::finding::{Category, Finding, Severity, Span};
 use crate::heuristics;
 use crate::learn::KnownAttacks;
 use crate::matcher::{Matcher, RuleMatch};
+use crate::model::Model;
 use crate::normalize::{self, View, ViewKind};
 
 use crate::output::{self, OutputOptions};
@@ -17,6 +18,7 @@ use crate::rules::{Rule, RulePack};
 use crate::score::{self, Verdict};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How long an excerpt may be, in characters.
 const EXCERPT_CHARS: usize = 120;
@@ -62,6 +64,7 @@ pub struct ScanStats {
 #[derive(Debug)]
 pub struct Engine {
     matcher: Matcher,
+    model: Option<Arc<Model>>,
     thresholds: Thresholds,
     config: Config,
     /// Attacks learned at run time (empty unless the caller adds some).
@@ -103,8 +106,14 @@ impl Engine {
             }
         }
         let matcher = Matcher::new(rules).map_err(|e| Error::new(ErrorKind::InvalidRulePack, e))?;
+        let model = match &config.model {
+            ModelChoice::Embedded if config.embedded_rules => Model::embedded()?,
+            ModelChoice::Embedded | ModelChoice::Off => None,
+            ModelChoice::Custom(model) => Some(Arc::clone(model)),
+        };
         Ok(Engine {
             matcher,
+            model,
             thresholds,
             config,
             known: KnownAttacks::new(),
@@ -218,6 +227,11 @@ impl Engine {
                     .finding(views, text.len())
                     .filter(|f| self.config.is_enabled(&f.rule_id, f.category)),
             );
+        }
+        if let Some(model) = &self.model {
+            let finding = model.assess(&views[0], text);
+            findings.extend(finding.filter(|f| self.config.is_enabled(&f.rule_id, f.category)));
+            score::corroborate_model(&mut findings);
         }
         let mut findings = strongest_per_rule(findings);
         self.add_dlp_findings(text, &mut findings);

@@ -15,6 +15,8 @@ pub enum ErrorKind {
     InvalidRulePack,
     /// A configuration value is unknown or out of range.
     InvalidOption,
+    /// A learned model file is truncated, corrupt or of another format version.
+    InvalidModel,
     /// Reading a file (CLI only) failed.
     Io,
 }
@@ -27,6 +29,7 @@ impl ErrorKind {
             ErrorKind::InputTooLarge => "INPUT_TOO_LARGE",
             ErrorKind::InvalidRulePack => "INVALID_RULE_PACK",
             ErrorKind::InvalidOption => "INVALID_OPTION",
+            ErrorKind::InvalidModel => "INVALID_MODEL",
             ErrorKind::Io => "IO",
         }
     }

@@ -16,6 +16,9 @@
 //!   original text it covers (bytes and UTF-16), the view it was found in and a message.
 //! * Rules are data: [`RulePack`]s in YAML or JSON. The packs in `rules/` are embedded; users
 //!   add their own with [`Config::rule_packs`].
+//! * A learned [`model`] (a linear classifier over hashed n-grams, embedded from
+//!   `rules/model.bin`) runs beside the rules and reports `model.<category>` findings; a model
+//!   finding alone warns, one backed by a rule or a disguise blocks ([`Config::model`]).
 //! * Personal data and secrets ([`dlp`]) are reported as `pii`/`secret` findings only after a
 //!   validator confirms them; [`Engine::redact`] masks them with a [`Vault`] that restores them
 //!   in the answer, [`Engine::scan_output`] screens the answer (canaries, leaked system prompt,
@@ -74,6 +77,7 @@ pub mod heuristics;
 pub mod learn;
 mod matcher;
 mod messages;
+pub mod model;
 pub mod normalize;
 pub mod output;
 mod redact;
@@ -86,7 +90,9 @@ pub mod wasm;
 #[cfg(target_arch = "wasm32")]
 mod wasm_learn;
 
-pub use config::{Config, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES};
+pub use config::{
+    Config, ModelChoice, OversizePolicy, Profile, Thresholds, DEFAULT_MAX_INPUT_BYTES,
+};
 pub use engine::{Engine, ExampleFailure, Report, ScanStats};
 pub use error::{Error, ErrorKind};
 pub use finding::{Category, Finding, Severity, Span};

@@ -3,7 +3,7 @@
 //! what it disguises. Data findings (PII, secrets) score on their own scale.
 
 use crate::config::Thresholds;
-use crate::finding::{Category, Finding};
+use crate::finding::{Category, Finding, Severity};
 use serde::Serialize;
 
 /// What to do with the text.
@@ -39,6 +39,37 @@ impl Verdict {
 const CORROBORATION: f64 = 0.5;
 /// Points an attack finding gains when the text also disguises itself.
 const DISGUISE_BONUS: u8 = 10;
+
+/// Score of a finding of the learned model that nothing else supports: it warns under the
+/// balanced and fast profiles (and blocks under paranoid).
+pub const MODEL_SCORE: u8 = 55;
+/// Score of a model finding corroborated by a rule or a disguise: it blocks under every profile.
+pub const MODEL_CORROBORATED_SCORE: u8 = 80;
+
+/// Raises the learned model's finding when another attack or obfuscation finding supports it:
+/// the model alone only warns, the model and a second, independent signal block.
+pub fn corroborate_model(findings: &mut [Finding]) {
+    let support = findings
+        .iter()
+        .filter(|f| {
+            !f.rule_id.starts_with("model.")
+                && !f.category.is_data()
+                && f.rule_id != "input.truncated"
+        })
+        .max_by_key(|f| f.score)
+        .map(|f| f.rule_id.clone());
+    let Some(support) = support else {
+        return;
+    };
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.rule_id.starts_with("model."))
+    {
+        f.score = f.score.max(MODEL_CORROBORATED_SCORE);
+        f.severity = Severity::from_score(f.score);
+        f.message.push_str(&format!(" (corroborated by {support})"));
+    }
+}
 
 /// Combines findings into the text's risk score. Personal data neither adds up nor
 /// corroborates: an email address in a prompt does not make a weak attack signal stronger,

@@ -3,10 +3,13 @@
 //! latency. `harmful_request` is reported apart: promptfence does not aim to catch plain
 //! harmful requests, so they do not count towards recall.
 
-use super::{percentile, Args};
-use promptfence::Engine;
+use super::{percentile, train, Args};
+use promptfence::model::is_model_category;
+use promptfence::model::train::{chunk_features, train_prepared, Prepared};
+use promptfence::{Category, Config, Engine, ModelChoice};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The attack categories whose recall is the headline figure.
@@ -70,6 +73,9 @@ fn load(path: &str) -> Result<Vec<Record>, String> {
 }
 
 pub fn run(args: &Args) -> Result<i32, String> {
+    if args.flag("--leave-one-source-out") {
+        return leave_one_source_out(args);
+    }
     let path = args
         .positional
         .first()
@@ -302,5 +308,174 @@ fn evaluate_entities(args: &Args, path: &str, raw: &str) -> Result<i32, String> 
             );
         }
     }
+    Ok(0)
+}
+
+/// Recall and false positives of one held-out source (or of all of them together), rules only
+/// and rules + model.
+#[derive(Default, Clone, Copy)]
+struct Held {
+    attacks: [Tally; 2],
+    benign: [Tally; 2],
+    benign_hard: [Tally; 2],
+}
+
+impl Held {
+    fn add(&mut self, category: &str, flagged: [bool; 2]) {
+        let tallies = match category {
+            "benign" => &mut self.benign,
+            "benign_hard" => &mut self.benign_hard,
+            c if COUNTED.contains(&c) => &mut self.attacks,
+            _ => return,
+        };
+        for (t, f) in tallies.iter_mut().zip(flagged) {
+            t.add(f);
+        }
+    }
+
+    fn merge(&mut self, other: &Held) {
+        for (mine, theirs) in [
+            (&mut self.attacks, &other.attacks),
+            (&mut self.benign, &other.benign),
+            (&mut self.benign_hard, &other.benign_hard),
+        ] {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                m.total += t.total;
+                m.flagged += t.flagged;
+            }
+        }
+    }
+}
+
+fn pair(t: &[Tally; 2]) -> String {
+    if t[0].total == 0 {
+        return "– | – | –".to_owned();
+    }
+    format!(
+        "{} | {:.1}% | {:.1}%",
+        t[0].total,
+        100.0 * t[0].rate(),
+        100.0 * t[1].rate()
+    )
+}
+
+/// `eval --leave-one-source-out DATA.jsonl [EXTRA...]`: for each source (repository) of the
+/// corpus, a model trained on every other source plus the extra files is tested on that source.
+fn leave_one_source_out(args: &Args) -> Result<i32, String> {
+    let (path, extra) = args
+        .positional
+        .split_first()
+        .ok_or("eval --leave-one-source-out needs a corpus: DATA.jsonl [EXTRA.yaml...]")?;
+    let records = load(path)?;
+    let opts = train::options(args)?;
+    let started = Instant::now();
+
+    let mut always: Vec<Prepared> = Vec::new();
+    for file in extra {
+        for l in train::load_file(file)? {
+            always.push(Prepared {
+                chunks: chunk_features(&l.text),
+                label: l.label,
+                source: l.source,
+            });
+        }
+    }
+    // The corpus records the model learns from (harmful_request is not one of them).
+    let learnable: Vec<Option<Prepared>> = records
+        .iter()
+        .map(|r| {
+            let label = match r.label.as_str() {
+                "benign" => None,
+                _ => Some(Category::parse(&r.category).filter(|&c| is_model_category(c))?),
+            };
+            Some(Prepared {
+                chunks: chunk_features(&r.text),
+                label,
+                source: r.source.split(':').next().unwrap_or("-").to_owned(),
+            })
+        })
+        .collect();
+    let repo = |r: &Record| r.source.split(':').next().unwrap_or("-").to_owned();
+    let sources: std::collections::BTreeSet<String> = records.iter().map(repo).collect();
+
+    let rules_only = Engine::new(Config {
+        model: ModelChoice::Off,
+        ..args.config.clone()
+    })
+    .map_err(|e| e.to_string())?;
+    let flagged = |engine: &Engine, text: &str| engine.scan(text).map(|r| r.is_flagged());
+
+    let mut rows: Vec<(String, Held)> = Vec::new();
+    for source in &sources {
+        let mut training: Vec<&Prepared> = always.iter().collect();
+        training.extend(
+            records
+                .iter()
+                .zip(&learnable)
+                .filter(|(r, _)| &repo(r) != source)
+                .filter_map(|(_, p)| p.as_ref()),
+        );
+        let model = train_prepared(&training, &opts).map_err(|e| format!("{source}: {e}"))?;
+        let with_model = Engine::new(Config {
+            model: ModelChoice::Custom(Arc::new(model)),
+            ..args.config.clone()
+        })
+        .map_err(|e| e.to_string())?;
+        let mut held = Held::default();
+        for r in records.iter().filter(|r| &repo(r) == source) {
+            let a = flagged(&rules_only, &r.text).map_err(|e| e.to_string())?;
+            let b = flagged(&with_model, &r.text).map_err(|e| e.to_string())?;
+            held.add(&r.category, [a, b]);
+        }
+        rows.push((source.clone(), held));
+    }
+
+    println!(
+        "leave-one-source-out on {path}: {} sources, profile {}, seed {}, extra training files: {}",
+        sources.len(),
+        args.config.profile.as_str(),
+        opts.seed,
+        if extra.is_empty() {
+            "none".to_owned()
+        } else {
+            extra.join(" ")
+        }
+    );
+    println!(
+        "\n| held-out source | attacks | recall rules | recall rules+model | benign | FP rules | FP rules+model | benign_hard | FP rules | FP rules+model |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut all = Held::default();
+    let mut better = 0;
+    let mut with_attacks = 0;
+    for (source, held) in &rows {
+        all.merge(held);
+        if held.attacks[0].total > 0 {
+            with_attacks += 1;
+            better += usize::from(held.attacks[1].flagged > held.attacks[0].flagged);
+        }
+        println!(
+            "| {source} | {} | {} | {} |",
+            pair(&held.attacks),
+            pair(&held.benign),
+            pair(&held.benign_hard)
+        );
+    }
+    println!(
+        "| **all held-out predictions** | {} | {} | {} |",
+        pair(&all.attacks),
+        pair(&all.benign),
+        pair(&all.benign_hard)
+    );
+    let worst = rows
+        .iter()
+        .filter(|(_, h)| h.benign[1].total > 0)
+        .map(|(s, h)| (100.0 * h.benign[1].rate(), s.as_str()))
+        .fold((0.0, "-"), |a, b| if b.0 > a.0 { b } else { a });
+    println!(
+        "\nrules + model raise recall on {better} of {with_attacks} sources with attacks; highest benign false-positive rate of a held-out source with the model: {:.1}% ({}); {:.0} s",
+        worst.0,
+        worst.1,
+        started.elapsed().as_secs_f64()
+    );
     Ok(0)
 }

@@ -6,8 +6,11 @@ mod learn;
 mod redact;
 mod rules;
 mod scan;
+mod train;
 
-use promptfence::{Config, Engine, Profile, RulePack, Thresholds};
+use promptfence::model::Model;
+use promptfence::{Config, Engine, ModelChoice, Profile, RulePack, Thresholds};
+use std::sync::Arc;
 
 const USAGE: &str = "\
 promptfence — screen prompts for injection, jailbreaks, leaks, exfiltration and disguises
@@ -19,6 +22,8 @@ USAGE:
     promptfence redact [TEXT] [--file F] [--vault FILE] [--mode mask|hash|remove] [--unmask]
     promptfence rules [--test] [OPTIONS]
     promptfence bench [--quick] [OPTIONS]
+    promptfence train DATA.jsonl|CASES.yaml|RULES.yaml... -o rules/model.bin [--seed N]
+    promptfence eval --leave-one-source-out DATA.jsonl [EXTRA.yaml...] [--seed N]
 
 SCAN:
     TEXT            the text to scan (or --file F, or standard input)
@@ -48,7 +53,19 @@ EVAL:
     A corpus whose records have \"entities\" ([{\"type\",\"value\"}]) is scored at the entity
     level (precision and recall of PII and secrets).
 
+TRAIN:
+    Trains the learned model (see the README) from corpus records
+    (harmful_request left out), case files and rule-pack examples; the same files and seed
+    give the same bytes.
+
+EVAL --leave-one-source-out:
+    For each source (repository) of DATA.jsonl: train on every other source plus EXTRA files,
+    test on that source; recall and false positives per held-out source, rules only vs rules
+    and model.
+
 OPTIONS:
+    --no-model      rules only: do not run the learned model
+    --model FILE    run this model file instead of the embedded one
     --profile P     fast | balanced (default) | paranoid
     --warn N        warn threshold (0-100), overrides the profile's
     --block N       block threshold (0-100), overrides the profile's
@@ -91,20 +108,30 @@ impl Args {
 }
 
 /// Flags that take no value.
-const FLAGS: [&str; 7] = [
-    "--json", "--jsonl", "--test", "--quick", "--help", "--redact", "--unmask",
+const FLAGS: [&str; 9] = [
+    "--json",
+    "--jsonl",
+    "--test",
+    "--quick",
+    "--help",
+    "--redact",
+    "--unmask",
+    "--leave-one-source-out",
+    "--no-model",
 ];
 /// Options that take a value and belong to one subcommand.
-const VALUES: [&str; 9] = [
+const VALUES: [&str; 11] = [
     "--file",
     "--show",
     "--limit",
     "--out",
+    "-o",
     "--vault",
     "--mode",
     "--index",
     "--category",
     "--capacity",
+    "--seed",
 ];
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -139,6 +166,14 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 config
                     .rule_packs
                     .push(RulePack::parse(&path, &text).map_err(|e| e.to_string())?);
+            }
+            "--no-model" => config.model = ModelChoice::Off,
+            "--model" => {
+                let path = value(arg)?;
+                let bytes =
+                    std::fs::read(&path).map_err(|e| format!("cannot read model {path}: {e}"))?;
+                let model = Model::from_bytes(&bytes).map_err(|e| format!("{path}: {e}"))?;
+                config.model = ModelChoice::Custom(Arc::new(model));
             }
             a if FLAGS.contains(&a) => flags.push(a.to_owned()),
             a if VALUES.contains(&a) => values.push((a.to_owned(), value(a)?)),
@@ -186,6 +221,7 @@ pub fn run(args: &[String]) -> Result<i32, String> {
         "redact" => redact::run(&args),
         "rules" => rules::run(&args),
         "bench" => bench::run(&args),
+        "train" => train::run(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(0)

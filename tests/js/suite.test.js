@@ -27,9 +27,10 @@ test("an instruction override is blocked with an injection finding whose span is
   const report = fence.scan(ATTACK);
   assert.equal(report.verdict, "block");
   assert.equal(report.flagged, true);
-  const f = report.findings.find((f) => f.category === "injection");
-  assert.ok(f, `no injection finding in ${ids(report)}`);
-  assert.match(f.ruleId, /^injection\./);
+  // The rule's finding (the learned model may add a `model.injection` finding beside it).
+  const f = report.findings.find((f) => f.ruleId.startsWith("injection."));
+  assert.ok(f, `no injection rule finding in ${ids(report)}`);
+  assert.equal(f.category, "injection");
   assert.match(ATTACK.slice(f.start, f.end), /^ignore all previous instructions/i);
 });
 
