@@ -97,7 +97,7 @@ pub use engine::{Engine, ExampleFailure, Report, ScanStats};
 pub use error::{Error, ErrorKind};
 pub use finding::{Category, Finding, Severity, Span};
 pub use messages::{Message, MessageReport, Role, TranscriptReport};
-pub use rules::{Examples, Rule, RulePack};
+pub use rules::{parse_yaml, Examples, Rule, RulePack};
 pub use score::Verdict;
 
 pub use dlp::{Entity, EntityKind};

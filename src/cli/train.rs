@@ -52,11 +52,11 @@ pub(crate) fn load_file(path: &str) -> Result<Vec<Labelled>, String> {
             "{path}: training files are .jsonl corpora, case files or rule packs (.yaml)"
         ));
     }
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|e| format!("{path}: not valid YAML: {e}"))?;
+    let value =
+        promptfence::parse_yaml(&text).map_err(|e| format!("{path}: not valid YAML: {e}"))?;
     if value.get("cases").is_some() {
         let file: CaseFile =
-            serde_yaml::from_value(value).map_err(|e| format!("{path}: not a case file: {e}"))?;
+            serde_json::from_value(value).map_err(|e| format!("{path}: not a case file: {e}"))?;
         let examples = file
             .cases
             .into_iter()

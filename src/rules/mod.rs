@@ -275,12 +275,12 @@ impl RulePack {
 /// [`yaml`], which reads the same for the YAML that rule packs are written in and refuses the
 /// rest (the tests compare the two).
 #[cfg(not(target_arch = "wasm32"))]
-fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
     serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(target_arch = "wasm32")]
-fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
     yaml::parse(text)
 }
 
