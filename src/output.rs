@@ -103,7 +103,7 @@ fn finding(
 
 /// Occurrences of `canary` in `text`, ignoring case and up to two whitespace characters
 /// between any two of its characters (a model may reformat it).
-fn canary_findings(text: &str, canary: &str) -> Vec<Finding> {
+pub(crate) fn canary_findings(text: &str, canary: &str) -> Vec<Finding> {
     let want: Vec<char> = canary
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -112,33 +112,33 @@ fn canary_findings(text: &str, canary: &str) -> Vec<Finding> {
     let Some(&first) = want.first() else {
         return Vec::new();
     };
+    let lower = |c: char| c.to_lowercase().next();
     let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].1.to_lowercase().next() != Some(first) {
-            i += 1;
-            continue;
-        }
+    let mut from = 0;
+    while let Some((offset, c)) = text[from..]
+        .char_indices()
+        .find(|&(_, c)| lower(c) == Some(first))
+    {
+        let start = from + offset;
+        let after_first = start + c.len_utf8();
         // Match the rest, allowing short whitespace runs.
-        let mut j = i + 1;
+        let mut rest = text[after_first..].char_indices().peekable();
         let mut k = 1;
-        while k < want.len() && j < chars.len() {
+        let mut end = after_first;
+        while k < want.len() {
             let mut gap = 0;
-            while j < chars.len() && chars[j].1.is_whitespace() && gap < 2 {
-                j += 1;
+            while gap < 2 && rest.next_if(|&(_, c)| c.is_whitespace()).is_some() {
                 gap += 1;
             }
-            if j < chars.len() && chars[j].1.to_lowercase().next() == Some(want[k]) {
-                j += 1;
-                k += 1;
-            } else {
-                break;
+            match rest.next() {
+                Some((o, c)) if lower(c) == Some(want[k]) => {
+                    end = after_first + o + c.len_utf8();
+                    k += 1;
+                }
+                _ => break,
             }
         }
         if k == want.len() {
-            let start = chars[i].0;
-            let end = chars.get(j).map_or(text.len(), |c| c.0);
             out.push(finding(
                 "prompt_leak.output.canary",
                 Category::PromptLeak,
@@ -147,9 +147,9 @@ fn canary_findings(text: &str, canary: &str) -> Vec<Finding> {
                 end,
                 "the answer contains a canary token planted in the system prompt".to_owned(),
             ));
-            i = j;
+            from = end;
         } else {
-            i += 1;
+            from = after_first;
         }
     }
     out

@@ -13,8 +13,14 @@ use std::collections::HashSet;
 
 /// Bytes before and after a match that its detector may look at (context words, boundaries).
 const CONTEXT: usize = crate::dlp::CONTEXT_BYTES;
-/// New bytes gathered before the window is scanned again (bounds the work per byte).
+/// New bytes gathered before the window is scanned again: at least this many, and at least a
+/// quarter of the window, so that each byte of the stream is scanned about five times however
+/// small the chunks are (at a fixed 128 bytes, each byte of an 8 KiB window was scanned some
+/// sixty times). Canaries are looked for in between, every [`CANARY_EVERY`] new bytes.
 const SCAN_EVERY: usize = 128;
+/// New bytes after which the newest part of the window is searched for canaries again: a
+/// canary is reported at most this many bytes after it is complete.
+const CANARY_EVERY: usize = 32;
 
 /// Screens a streamed answer. Spans in findings are byte offsets in the whole stream.
 ///
@@ -37,6 +43,8 @@ pub struct StreamScanner {
     /// UTF-16 code units of the stream before `base`, so findings get UTF-16 spans too.
     base_utf16: usize,
     unscanned: usize,
+    /// New bytes since canaries were last looked for.
+    canary_unscanned: usize,
     /// Findings already reported whose start is still inside the window.
     reported: HashSet<(String, usize, usize)>,
     longest: usize,
@@ -62,6 +70,7 @@ impl StreamScanner {
             base: 0,
             base_utf16: 0,
             unscanned: 0,
+            canary_unscanned: 0,
             reported: HashSet::new(),
             longest,
             canary_reach,
@@ -77,10 +86,83 @@ impl StreamScanner {
     pub fn push(&mut self, chunk: &str) -> Vec<Finding> {
         self.window.push_str(chunk);
         self.unscanned += chunk.len();
-        if self.unscanned < SCAN_EVERY {
-            return Vec::new();
+        self.canary_unscanned += chunk.len();
+        if self.unscanned >= SCAN_EVERY.max(self.window.len() / 4) {
+            return self.scan(false);
         }
-        self.scan(false)
+        if self.canary_unscanned >= CANARY_EVERY && !self.opts.canaries.is_empty() {
+            return self.scan_canaries();
+        }
+        Vec::new()
+    }
+
+    /// Looks for canaries completed by the bytes that came since the last look. A canary match
+    /// is final once its last character is in (it needs no context), so it is reported at
+    /// once; it spans at most `canary_reach` bytes, which bounds how far back to look.
+    fn scan_canaries(&mut self) -> Vec<Finding> {
+        let new = std::mem::take(&mut self.canary_unscanned);
+        let mut from = self.window.len().saturating_sub(new + self.canary_reach);
+        while !self.window.is_char_boundary(from) {
+            from -= 1;
+        }
+        let total = self.position();
+        let trusted_from = self.trusted_from();
+        let mut ready = Vec::new();
+        for canary in &self.opts.canaries {
+            for mut f in output::canary_findings(&self.window[from..], canary) {
+                f.span.start += from;
+                f.span.end += from;
+                ready.push(f);
+            }
+        }
+        let mut ready: Vec<Finding> = ready
+            .into_iter()
+            .filter_map(|f| self.settle(f, total, trusted_from, true))
+            .collect();
+        ready.sort_by_key(|f| (f.span.start, f.span.end));
+        ready
+    }
+
+    /// Where matches decided by an earlier scan end: those starting in the first CONTEXT bytes
+    /// of the window were settled by a scan that saw what came before them.
+    fn trusted_from(&self) -> usize {
+        if self.base == 0 {
+            0
+        } else {
+            self.base + CONTEXT
+        }
+    }
+
+    /// `f` (spans in window offsets) with stream spans, excerpt and UTF-16 spans, if it is
+    /// certain now (or `certain` says so) and was not reported before.
+    fn settle(
+        &mut self,
+        mut f: Finding,
+        total: usize,
+        trusted_from: usize,
+        certain: bool,
+    ) -> Option<Finding> {
+        let (start, end) = (f.span.start + self.base, f.span.end + self.base);
+        let settled = certain || start + self.reach(&f.rule_id) + CONTEXT <= total;
+        if start < trusted_from || !settled {
+            return None;
+        }
+        if !self.reported.insert((f.rule_id.clone(), start, end)) {
+            return None;
+        }
+        f.excerpt = self
+            .window
+            .get(f.span.start..f.span.end)
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect();
+        let start_utf16 = self.base_utf16 + utf16_len(&self.window[..f.span.start]);
+        let end_utf16 = start_utf16 + utf16_len(&self.window[f.span.start..f.span.end]);
+        f.span.start = start;
+        f.span.end = end;
+        f.span_utf16 = crate::Span::new(start_utf16, end_utf16);
+        Some(f)
     }
 
     /// Ends the stream; returns the remaining findings.
@@ -103,37 +185,14 @@ impl StreamScanner {
 
     fn scan(&mut self, last: bool) -> Vec<Finding> {
         self.unscanned = 0;
+        self.canary_unscanned = 0;
         let total = self.position();
-        // Matches starting in the first CONTEXT bytes of the window were decided by an earlier
-        // scan that saw what came before them.
-        let trusted_from = if self.base == 0 {
-            0
-        } else {
-            self.base + CONTEXT
-        };
+        let trusted_from = self.trusted_from();
         let mut ready = Vec::new();
-        for mut f in output::scan_local(&self.window, &self.opts) {
-            let (start, end) = (f.span.start + self.base, f.span.end + self.base);
-            let settled = last || start + self.reach(&f.rule_id) + CONTEXT <= total;
-            if start < trusted_from || !settled {
-                continue;
+        for f in output::scan_local(&self.window, &self.opts) {
+            if let Some(f) = self.settle(f, total, trusted_from, last) {
+                ready.push(f);
             }
-            if !self.reported.insert((f.rule_id.clone(), start, end)) {
-                continue;
-            }
-            f.excerpt = self
-                .window
-                .get(f.span.start..f.span.end)
-                .unwrap_or("")
-                .chars()
-                .take(120)
-                .collect();
-            let start_utf16 = self.base_utf16 + utf16_len(&self.window[..f.span.start]);
-            let end_utf16 = start_utf16 + utf16_len(&self.window[f.span.start..f.span.end]);
-            f.span.start = start;
-            f.span.end = end;
-            f.span_utf16 = crate::Span::new(start_utf16, end_utf16);
-            ready.push(f);
         }
         // Everything that can still change starts after `total - longest - CONTEXT`: keep that,
         // and CONTEXT bytes before it.

@@ -155,17 +155,43 @@ fn canary_is_reported_soon_after_it_is_complete_not_at_the_end() {
     let mut found = scanner.push(&pushed);
     pushed.push_str(canary);
     found.extend(scanner.push(canary));
-    // A few hundred bytes later (10 per canary character, the context and one scan step), long
-    // before the 8 KiB a PEM block could need.
+    // Within one canary step (32 bytes) of its last character, in small chunks as a model
+    // streams tokens, long before the 8 KiB a PEM block could need.
     while found.is_empty() && pushed.len() < 1024 {
-        pushed.push_str("and more text. ");
-        found.extend(scanner.push("and more text. "));
+        pushed.push_str("and ");
+        found.extend(scanner.push("and "));
     }
     assert_eq!(found.len(), 1, "after {} bytes", pushed.len());
     assert_eq!(found[0].rule_id, "prompt_leak.output.canary");
+    assert_eq!((found[0].span.start, found[0].span.end), (14, 14 + 28));
+    assert!(pushed.len() <= 14 + 28 + 32, "{}", pushed.len());
+    // Nothing more when the stream ends: it was reported once.
+    assert!(scanner.finish().is_empty());
+}
+
+#[test]
+fn canary_split_over_many_tiny_chunks_is_reported_once_when_complete() {
+    let canary = "pfc-00112233445566778899aabb";
+    let mut scanner = StreamScanner::new(OutputOptions {
+        canaries: vec![canary.to_owned()],
+        ..OutputOptions::default()
+    });
+    let text = format!("{}{}{}", "x".repeat(5000), canary, " tail".repeat(20));
+    let mut found = Vec::new();
+    let mut at_report = None;
+    for (i, c) in text.char_indices() {
+        let got = scanner.push(&c.to_string());
+        if !got.is_empty() && at_report.is_none() {
+            at_report = Some(i + 1);
+        }
+        found.extend(got);
+    }
+    found.extend(scanner.finish());
+    let spans: Vec<_> = found.iter().map(|f| (f.span.start, f.span.end)).collect();
+    assert_eq!(spans, vec![(5000, 5028)]);
+    let at = at_report.expect("reported before the end of the stream");
     assert!(
-        pushed.len() <= 14 + 28 * 10 + 64 + 128 + 15,
-        "{}",
-        pushed.len()
+        (5028..=5028 + 32).contains(&at),
+        "reported after {at} bytes"
     );
 }

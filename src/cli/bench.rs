@@ -3,7 +3,7 @@
 //! timing: machines here are shared and noisy.
 
 use super::{percentile, Args};
-use promptfence::{Config, Engine, OversizePolicy};
+use promptfence::{Config, Engine, OutputOptions, OversizePolicy, StreamScanner};
 use std::time::{Duration, Instant};
 
 /// Ordinary prose used to build benign inputs of any size.
@@ -101,7 +101,61 @@ pub fn run(args: &Args) -> Result<i32, String> {
         "slowest first scan, regex compilation included: {:.1} ms ({})",
         worst_first.0, worst_first.1
     );
+    streamed_answers();
     Ok(0)
+}
+
+/// Output screening of a streamed answer, as a chat proxy runs it: the answer arrives in small
+/// chunks (a few bytes each, like model tokens) and every chunk goes through a StreamScanner
+/// watching for a canary, PII, secrets and exfiltration links.
+fn streamed_answers() {
+    println!("\nstreamed answers (StreamScanner with one canary; total time for the whole answer, median of 5):\n| answer | chunk bytes | chunks | total ms | µs per KB |\n|---|---:|---:|---:|---:|");
+    let opts = OutputOptions {
+        canaries: vec![promptfence::generate_canary()],
+        ..OutputOptions::default()
+    };
+    for (size, chunk) in [
+        (1_000usize, 4usize),
+        (10_000, 4),
+        (10_000, 64),
+        (100_000, 16),
+    ] {
+        let answer = sized(PROSE, size);
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut scanner = StreamScanner::new(opts.clone());
+            let mut found = 0;
+            let mut rest = answer.as_str();
+            while !rest.is_empty() {
+                let mut cut = chunk.min(rest.len());
+                while !rest.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                found += scanner.push(&rest[..cut]).len();
+                rest = &rest[cut..];
+            }
+            found += scanner.finish().len();
+            std::hint::black_box(found);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let ms = times[2];
+        println!(
+            "| {} | {chunk} | {} | {ms:.2} | {:.1} |",
+            sized_label(size),
+            answer.len().div_ceil(chunk),
+            ms * 1e3 / (answer.len() as f64 / 1000.0)
+        );
+    }
+}
+
+fn sized_label(bytes: usize) -> String {
+    if bytes >= 1000 {
+        format!("{} KB", bytes / 1000)
+    } else {
+        format!("{bytes} B")
+    }
 }
 
 fn sized(unit: &str, bytes: usize) -> String {
