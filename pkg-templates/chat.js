@@ -287,6 +287,14 @@ class Channel {
     this.findings = [];
     this.seen = new Set();
     this.report = null;
+    // With canaries, the newest characters wait until the scanner has read what follows them,
+    // so that no part of a planted canary reaches the client before the stream is stopped: a
+    // canary match spans at most 10 bytes per character of the token (whitespace may split it)
+    // and is reported within 32 bytes after its last character; UTF-16 code units never
+    // outnumber bytes, so holding back that many code units is enough.
+    const canaries = screen.output.canaries ?? [];
+    this.holdBack = canaries.length === 0 ? 0 : Math.max(...canaries.map((c) => String(c).length)) * 10 + 32;
+    this.held = "";
   }
 
   note(findings) {
@@ -303,23 +311,34 @@ class Channel {
   feed(text) {
     const ready = this.unmasker === null ? text : this.unmasker.push(text);
     if (ready !== "") this.note(this.scanner.push(ready));
-    return ready;
+    if (this.holdBack === 0) return ready;
+    this.held += ready;
+    let cut = this.held.length - this.holdBack;
+    if (cut <= 0) return "";
+    // Never split a surrogate pair.
+    const unit = this.held.charCodeAt(cut - 1);
+    if (unit >= 0xd800 && unit <= 0xdbff) cut -= 1;
+    const out = this.held.slice(0, cut);
+    this.held = this.held.slice(cut);
+    return out;
   }
 
   get blocked() {
     return this.scanner.verdict === "block";
   }
 
-  /** Ends the stream: returns what the unmasker held back; `report` is then set. */
+  /** Ends the stream: returns what was held back; `report` is then set. */
   end() {
     if (this.report !== null) return "";
-    let rest = "";
+    let rest = this.held;
+    this.held = "";
     if (this.unmasker !== null) {
-      rest = this.unmasker.finish();
+      const unmasked = this.unmasker.finish();
       this.unmasker.free();
       this.unmasker = null;
+      if (unmasked !== "") this.note(this.scanner.push(unmasked));
+      rest += unmasked;
     }
-    if (rest !== "") this.note(this.scanner.push(rest));
     this.report = this.scanner.finish();
     this.scanner.free();
     this.note(this.report.findings);

@@ -321,8 +321,9 @@ test("an Anthropic SSE answer is unmasked, a placeholder held back is flushed be
 test("a canary in a streamed answer ends the stream with the error event (no [DONE]), long before the answer's end", async () => {
   const canary = generateCanary();
   const found = [];
-  // The canary is reported a few hundred bytes after it is complete (not at the end of the
-  // answer): what follows that point never reaches the client.
+  // The canary is reported within a few dozen bytes of its last character (not at the end of the
+  // answer), and the newest text is held back until the scanner has read past it: no part of the
+  // canary, and nothing after it, reaches the client.
   const more = Array.from({ length: 40 }, () => " and the answer goes on.");
   const texts = ["Here is ", `the marker ${canary.slice(0, 9)}`, `${canary.slice(9)} as asked.`, ...more, " The end."];
   for (const [name, sse, textOf] of [
@@ -338,12 +339,14 @@ test("a canary in a streamed answer ends the stream with the error event (no [DO
     assert.ok(last.data.error.findings.some((f) => f.ruleId === "prompt_leak.output.canary"));
     assert.ok(!all.some((e) => e.data === "[DONE]" || e.data?.type === "message_stop"), name);
     assert.ok(!textOf(out).includes("The end."), `${name}: the stream went on after the block`);
+    assert.ok(!textOf(out).includes("pfc-"), `${name}: part of the canary reached the client`);
     assert.ok(textOf(out).length < 600, `${name}: ${textOf(out).length} characters passed`);
   }
   // A short answer: the canary is found when the text ends, and the error is still the last event.
   const short = await (await screenChatResponse(sseResponse(openAiEvents([`Marker: ${canary}.`])), { canaries: [canary] })).text();
   assert.equal(events(short).at(-1).event, "error");
   assert.ok(!events(short).some((e) => e.data === "[DONE]"));
+  assert.ok(!openAiText(short).includes("pfc-"), "the short answer's canary reached the client");
   assert.deepEqual(found, ["prompt_leak.output.canary", "prompt_leak.output.canary"]);
 });
 
@@ -377,6 +380,44 @@ test("a stream is not buffered whole: the first screened event is readable while
   }
   assert.equal(events(rest).at(-1).data, "[DONE]");
   assert.equal(cancelled, null);
+});
+
+test("with canaries only the newest few hundred characters wait: earlier text streams on, and all of it arrives at the end", async () => {
+  const canary = generateCanary();
+  let upstream;
+  const body = new ReadableStream({
+    start(controller) {
+      upstream = controller;
+    },
+  });
+  const screened = await screenChatResponse(new Response(body, { headers: { "content-type": "text/event-stream" } }), {
+    canaries: [canary],
+  });
+  const reader = screened.body.getReader();
+  const chunk = (content) => encoder.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`);
+  const sentence = "The weather in Lisbon is mild in October. ";
+  let sent = "";
+  let received = "";
+  // Twenty sentences (840 characters) while the upstream stays open: more than the hold-back.
+  for (let i = 0; i < 20; i++) {
+    upstream.enqueue(chunk(sentence));
+    sent += sentence;
+    const { value } = await withTimeout(reader.read(), 5000, `screened chunk ${i}`);
+    received += openAiText(decoder.decode(value));
+  }
+  const held = sent.length - received.length;
+  assert.ok(received.length > 0 && sent.startsWith(received), `received ${received.length} of ${sent.length}`);
+  assert.ok(held > 0 && held <= canary.length * 10 + 32, `held back ${held} characters`);
+  upstream.enqueue(encoder.encode("data: [DONE]\n\n"));
+  upstream.close();
+  let rest = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += decoder.decode(value);
+  }
+  assert.equal(received + openAiText(rest), sent);
+  assert.equal(events(rest).at(-1).data, "[DONE]");
 });
 
 test("a blocked stream cancels the upstream body", async () => {
