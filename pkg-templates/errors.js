@@ -3,7 +3,7 @@
 
 /**
  * The error every promptfence call throws. `code` is stable (INVALID_INPUT, INPUT_TOO_LARGE,
- * INVALID_RULE_PACK, INVALID_OPTION, BLOCKED); `findings` is set when something was blocked.
+ * INVALID_RULE_PACK, INVALID_OPTION, INVALID_MODEL, BLOCKED); `findings` is set when something was blocked.
  * Errors made inside the wasm module are plain `Error`s named "FenceError" with a `code`;
  * `instanceof FenceError` recognises them too.
  */

@@ -26,6 +26,8 @@ export type FenceErrorCode =
   | "INPUT_TOO_LARGE"
   | "INVALID_RULE_PACK"
   | "INVALID_OPTION"
+  /** The embedded model (rules/model.bin) could not be read: a broken build, not your input. */
+  | "INVALID_MODEL"
   | "BLOCKED";
 
 /** One rule as written in a pack (YAML/JSON keys). */

@@ -63,11 +63,17 @@ echo "install: README TypeScript example compiles with tsc --strict"
 "$bin/esbuild" example.ts --format=esm --log-level=warning --outfile=example.mjs
 node example.mjs > example.out
 for want in "Write to [EMAIL_1] 😀" "I wrote to jane.doe@acme.io." "block prompt_leak.output.canary false" \
-  "Dear jane.doe@acme.io, here is your summary. allow" "blocked: [ 'injection.override.ignore_previous' ]"; do
+  "Dear jane.doe@acme.io, here is your summary. allow"; do
   if ! grep -qF "$want" example.out; then
     echo "install test: the README example did not print: $want" >&2
     cat example.out >&2
     exit 1
   fi
 done
+# guardFetch's rejection lists the override rule (beside the learned model's finding).
+if ! grep -E "^blocked: \[.*'injection\.override\.ignore_previous'" example.out > /dev/null; then
+  echo "install test: the README's guardFetch example did not print the blocked override" >&2
+  cat example.out >&2
+  exit 1
+fi
 echo "install: README TypeScript example runs in Node and prints what its comments say"
