@@ -104,10 +104,12 @@ export function runProxyCases(name, start) {
       assert.equal(error.code, "BLOCKED");
       assert.ok(error.findings.some((f) => f.ruleId === "prompt_leak.output.canary"), last.data);
       assert.ok(!events.some((e) => e.data === "[DONE]"), "the stream went on to [DONE] after the error");
-      // Not asserted: that the canary's characters never reach the client. The stream scanner
-      // settles a leak finding only once enough text follows it (or at the end), so in a
-      // short answer the text has already been passed on when the error event comes.
-      assert.ok(text.length > 0);
+      // The channel holds back the newest characters while canaries are set, so none of the
+      // canary reaches the client, even in an answer this short.
+      assert.ok(!text.includes(CANARY), `the canary reached the client: ${JSON.stringify(text)}`);
+      for (let k = 8; k <= CANARY.length; k++) {
+        assert.ok(!text.includes(CANARY.slice(0, k)), `a ${k}-character prefix of the canary reached the client`);
+      }
     });
 
     test("a canary early in a long streamed answer stops the stream before its end", async () => {
