@@ -298,6 +298,56 @@ mod tests {
     /// Lengths of the character n-grams, in characters.
     const CHAR_NGRAMS: [usize; 3] = [3, 4, 5];
 
+    fn reference_finish(mut h: u64) -> u32 {
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        (h >> 32) as u32
+    }
+
+    fn reference_skeleton_char(c: char) -> char {
+        if c.is_ascii() {
+            if c.is_ascii_whitespace() {
+                ' '
+            } else {
+                c
+            }
+        } else if c.is_whitespace() {
+            ' '
+        } else {
+            confusable(c).unwrap_or(c)
+        }
+    }
+
+    /// The reference extraction and its helpers are copies of the code the model in
+    /// `rules/model.bin` was trained with, kept apart so that a change to [`visit`] or its
+    /// helpers cannot change them too.
+    fn reference_emit_word(
+        on: &mut impl FnMut(Event),
+        hash: u64,
+        start: usize,
+        end: usize,
+        previous: &mut Option<(u64, usize)>,
+    ) {
+        on(Event::Feature(Feature {
+            hash: reference_finish(hash ^ TAG_UNIGRAM),
+            start,
+            end,
+            word: true,
+        }));
+        if let Some((before, before_start)) = *previous {
+            on(Event::Feature(Feature {
+                hash: reference_finish(
+                    before.wrapping_mul(FNV_PRIME).rotate_left(17) ^ hash ^ TAG_BIGRAM,
+                ),
+                start: before_start,
+                end,
+                word: true,
+            }));
+        }
+        *previous = Some((hash, start));
+    }
+
     /// The plain formulation the model was trained with (the window shifted through arrays,
     /// every n-gram hashed in a loop): [`visit`] must report exactly its events.
     fn reference_visit(view_text: &str, mut on: impl FnMut(Event)) {
@@ -316,7 +366,7 @@ mod tests {
         for (i, c) in view_text.char_indices() {
             if in_chunk == CHUNK_CHARS {
                 if let Some(ws) = word_start.take() {
-                    emit_word(&mut on, word_hash, ws, i, &mut previous_word);
+                    reference_emit_word(&mut on, word_hash, ws, i, &mut previous_word);
                     word_hash = FNV_OFFSET;
                 }
                 on(Event::ChunkEnd {
@@ -330,7 +380,7 @@ mod tests {
                 previous_space = true;
             }
             in_chunk += 1;
-            let s = skeleton_char(c);
+            let s = reference_skeleton_char(c);
             let end = i + c.len_utf8();
 
             if s.is_alphanumeric() {
@@ -339,7 +389,7 @@ mod tests {
                 }
                 word_hash = (word_hash ^ u64::from(u32::from(s))).wrapping_mul(FNV_PRIME);
             } else if let Some(ws) = word_start.take() {
-                emit_word(&mut on, word_hash, ws, i, &mut previous_word);
+                reference_emit_word(&mut on, word_hash, ws, i, &mut previous_word);
                 word_hash = FNV_OFFSET;
             }
 
@@ -363,7 +413,7 @@ mod tests {
                 let len = n + 1;
                 if CHAR_NGRAMS.contains(&len) {
                     on(Event::Feature(Feature {
-                        hash: finish(h ^ len as u64),
+                        hash: reference_finish(h ^ len as u64),
                         start: starts[n],
                         end,
                         word: false,
@@ -372,7 +422,7 @@ mod tests {
             }
         }
         if let Some(ws) = word_start {
-            emit_word(&mut on, word_hash, ws, view_text.len(), &mut previous_word);
+            reference_emit_word(&mut on, word_hash, ws, view_text.len(), &mut previous_word);
         }
         on(Event::ChunkEnd {
             start: chunk_start,
