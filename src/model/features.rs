@@ -109,32 +109,47 @@ fn skeleton_char(c: char) -> char {
     }
 }
 
-/// What the features need of one skeleton character.
+/// What the features need of one skeleton character, packed in one word so that the ASCII
+/// table below costs one load: the code point in the low 21 bits, then two flags.
 #[derive(Clone, Copy)]
-struct Skeleton {
-    code: u32,
-    alphanumeric: bool,
-    /// A space (every whitespace character's skeleton).
-    space: bool,
+struct Skeleton(u32);
+
+const ALPHANUMERIC: u32 = 1 << 24;
+/// A space (every whitespace character's skeleton).
+const SPACE: u32 = 1 << 25;
+
+impl Skeleton {
+    fn of(s: char) -> Skeleton {
+        let alphanumeric = if s.is_alphanumeric() { ALPHANUMERIC } else { 0 };
+        let space = if s == ' ' { SPACE } else { 0 };
+        Skeleton(u32::from(s) | alphanumeric | space)
+    }
+    fn code(self) -> u64 {
+        u64::from(self.0 & 0x1f_ffff)
+    }
+    fn alphanumeric(self) -> bool {
+        self.0 & ALPHANUMERIC != 0
+    }
+    fn space(self) -> bool {
+        self.0 & SPACE != 0
+    }
 }
 
 /// [`skeleton_char`] of every ASCII character, precomputed: most text is ASCII.
 const ASCII_SKELETON: [Skeleton; 128] = ascii_skeletons();
 
 const fn ascii_skeletons() -> [Skeleton; 128] {
-    let mut table = [Skeleton {
-        code: 0,
-        alphanumeric: false,
-        space: false,
-    }; 128];
+    let mut table = [Skeleton(0); 128];
     let mut b = 0u8;
     while b < 128 {
-        let space = b.is_ascii_whitespace();
-        table[b as usize] = Skeleton {
-            code: if space { b' ' as u32 } else { b as u32 },
-            alphanumeric: b.is_ascii_alphanumeric(),
-            space,
+        let entry = if b.is_ascii_whitespace() {
+            b' ' as u32 | SPACE
+        } else if b.is_ascii_alphanumeric() {
+            b as u32 | ALPHANUMERIC
+        } else {
+            b as u32
         };
+        table[b as usize] = Skeleton(entry);
         b += 1;
     }
     table
@@ -191,15 +206,7 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
             let Some(c) = view_text.get(i..).and_then(|rest| rest.chars().next()) else {
                 break;
             };
-            let s = skeleton_char(c);
-            (
-                Skeleton {
-                    code: u32::from(s),
-                    alphanumeric: s.is_alphanumeric(),
-                    space: s == ' ',
-                },
-                c.len_utf8(),
-            )
+            (Skeleton::of(skeleton_char(c)), c.len_utf8())
         };
         if in_chunk == CHUNK_CHARS {
             if let Some(ws) = word_start.take() {
@@ -220,17 +227,17 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         let start = i;
         i += width;
 
-        if s.alphanumeric {
+        if s.alphanumeric() {
             if word_start.is_none() {
                 word_start = Some(start);
             }
-            word_hash = fnv_step(word_hash, u64::from(s.code));
+            word_hash = fnv_step(word_hash, s.code());
         } else if let Some(ws) = word_start.take() {
             emit_word(&mut on, word_hash, ws, start, &mut previous_word);
             word_hash = FNV_OFFSET;
         }
 
-        if s.space {
+        if s.space() {
             if previous_space {
                 continue;
             }
@@ -238,7 +245,7 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         } else {
             previous_space = false;
         }
-        (c4, c3, c2, c1, c0) = (c3, c2, c1, c0, u64::from(s.code));
+        (c4, c3, c2, c1, c0) = (c3, c2, c1, c0, s.code());
         (s4, s3, s2, s1, s0) = (s3, s2, s1, s0, start);
         if filled < 5 {
             filled += 1;
