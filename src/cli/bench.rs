@@ -3,7 +3,7 @@
 //! timing: machines here are shared and noisy.
 
 use super::{percentile, Args};
-use promptfence::{Config, Engine, OutputOptions, OversizePolicy, StreamScanner};
+use promptfence::{Config, Engine, ModelChoice, OutputOptions, OversizePolicy, StreamScanner};
 use std::time::{Duration, Instant};
 
 /// Ordinary prose used to build benign inputs of any size.
@@ -61,6 +61,10 @@ pub fn run(args: &Args) -> Result<i32, String> {
         }
     }
 
+    if !matches!(args.config.model, ModelChoice::Off) {
+        model_share(args, &engine, budget)?;
+    }
+
     let big = Engine::new(Config {
         max_input_bytes: 2 << 20,
         oversize: OversizePolicy::Refuse,
@@ -103,6 +107,31 @@ pub fn run(args: &Args) -> Result<i32, String> {
     );
     streamed_answers();
     Ok(0)
+}
+
+/// The learned model's share of a 1 KB benign scan (issue 6): the same text through this
+/// engine and through one built from the same configuration with the model off, measured in
+/// alternating rounds so that both see the same load on a shared machine.
+fn model_share(args: &Args, engine: &Engine, budget: Duration) -> Result<(), String> {
+    let rules_only = Engine::new(Config {
+        model: ModelChoice::Off,
+        ..args.config.clone()
+    })
+    .map_err(|e| e.to_string())?;
+    let text = sized(PROSE, 1_000);
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        with.push(measure(engine, &text, budget / 5)?.0);
+        without.push(measure(&rules_only, &text, budget / 5)?.0);
+    }
+    with.sort_by(|a, b| a.total_cmp(b));
+    without.sort_by(|a, b| a.total_cmp(b));
+    let (with, without) = (with[2], without[2]);
+    println!(
+        "\nlearned model, 1 KB benign p50 (median of 5 alternating rounds): {with:.1} µs with it, {without:.1} µs without (model off): {:.1} µs is the model's",
+        with - without
+    );
+    Ok(())
 }
 
 /// Output screening of a streamed answer, as a chat proxy runs it: the answer arrives in small

@@ -300,6 +300,9 @@ impl Model {
     }
 
     /// The attack score of the highest-scoring chunk of `view_text` (the normalized view).
+    // Kept out of line: inlined into `Engine::scan`, its loop shared registers with the rest
+    // of the scan and ran slower.
+    #[inline(never)]
     pub fn score(&self, view_text: &str) -> ModelScore {
         let mut best = ModelScore {
             logit: f32::NEG_INFINITY,
