@@ -5,7 +5,7 @@
 
 use super::{percentile, train, Args};
 use promptfence::model::is_model_category;
-use promptfence::model::train::{chunk_features, train_prepared, Prepared};
+use promptfence::model::train::{train_prepared, Prepared};
 use promptfence::{Category, Config, Engine, ModelChoice};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -373,11 +373,7 @@ fn leave_one_source_out(args: &Args) -> Result<i32, String> {
     let mut always: Vec<Prepared> = Vec::new();
     for file in extra {
         for l in train::load_file(file)? {
-            always.push(Prepared {
-                chunks: chunk_features(&l.text),
-                label: l.label,
-                source: l.source,
-            });
+            always.push(Prepared::new(&l.text, l.label, &l.source));
         }
     }
     // The corpus records the model learns from (harmful_request is not one of them).
@@ -388,11 +384,11 @@ fn leave_one_source_out(args: &Args) -> Result<i32, String> {
                 "benign" => None,
                 _ => Some(Category::parse(&r.category).filter(|&c| is_model_category(c))?),
             };
-            Some(Prepared {
-                chunks: chunk_features(&r.text),
+            Some(Prepared::new(
+                &r.text,
                 label,
-                source: r.source.split(':').next().unwrap_or("-").to_owned(),
-            })
+                r.source.split(':').next().unwrap_or("-"),
+            ))
         })
         .collect();
     let repo = |r: &Record| r.source.split(':').next().unwrap_or("-").to_owned();
@@ -431,10 +427,12 @@ fn leave_one_source_out(args: &Args) -> Result<i32, String> {
     }
 
     println!(
-        "leave-one-source-out on {path}: {} sources, profile {}, seed {}, extra training files: {}",
+        "leave-one-source-out on {path}: {} sources, profile {}, seed {}, source weight power {}, folds by {}, extra training files: {}",
         sources.len(),
         args.config.profile.as_str(),
         opts.seed,
+        opts.source_weight_power,
+        if opts.fold_by_source { "source" } else { "text" },
         if extra.is_empty() {
             "none".to_owned()
         } else {

@@ -22,8 +22,9 @@ USAGE:
     promptfence redact [TEXT] [--file F] [--vault FILE] [--mode mask|hash|remove] [--unmask]
     promptfence rules [--test] [OPTIONS]
     promptfence bench [--quick] [OPTIONS]
-    promptfence train DATA.jsonl|CASES.yaml|RULES.yaml... -o rules/model.bin [--seed N]
-    promptfence eval --leave-one-source-out DATA.jsonl [EXTRA.yaml...] [--seed N]
+    promptfence train DATA.jsonl|CASES.yaml|RULES.yaml... -o rules/model.bin
+                [TRAINING OPTIONS]
+    promptfence eval --leave-one-source-out DATA.jsonl [EXTRA.yaml...] [TRAINING OPTIONS]
 
 SCAN:
     TEXT            the text to scan (or --file F, or standard input)
@@ -54,9 +55,16 @@ EVAL:
     level (precision and recall of PII and secrets).
 
 TRAIN:
+    TRAINING OPTIONS: --seed N --source-weight P --target-fp R --source-fp R
+                      --folds-by source|text --epochs N --l2 X
     Trains the learned model (see the README) from corpus records
     (harmful_request left out), case files and rule-pack examples; the same files and seed
-    give the same bytes.
+    give the same bytes. An example of a source (corpus repository or file) with n examples
+    weighs n^-P (--source-weight P, from 0 to 1; default 0.5), so that no large source
+    dominates. The threshold lets through at most R of the benign examples, scored out of
+    fold (--target-fp R, default 0.004), and at most R of any one source's (--source-fp R,
+    default 0.03). Folds hold whole sources (--folds-by source, the default) or texts
+    (--folds-by text); --epochs N (default 8) and --l2 X (default 0.00001) tune the fit.
 
 EVAL --leave-one-source-out:
     For each source (repository) of DATA.jsonl: train on every other source plus EXTRA files,
@@ -120,7 +128,7 @@ const FLAGS: [&str; 9] = [
     "--no-model",
 ];
 /// Options that take a value and belong to one subcommand.
-const VALUES: [&str; 11] = [
+const VALUES: [&str; 17] = [
     "--file",
     "--show",
     "--limit",
@@ -132,6 +140,12 @@ const VALUES: [&str; 11] = [
     "--category",
     "--capacity",
     "--seed",
+    "--source-weight",
+    "--target-fp",
+    "--source-fp",
+    "--folds-by",
+    "--l2",
+    "--epochs",
 ];
 
 fn parse(args: &[String]) -> Result<Args, String> {

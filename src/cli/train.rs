@@ -140,13 +140,54 @@ fn load_jsonl(path: &str, text: &str) -> Result<Vec<Labelled>, String> {
     Ok(examples)
 }
 
-/// The training options from the command line (`--seed N`).
+/// The training options from the command line (`--seed N`, `--source-weight P`,
+/// `--target-fp R`, `--source-fp R`).
 pub(crate) fn options(args: &Args) -> Result<TrainOptions, String> {
     let mut opts = TrainOptions::default();
     if let Some(v) = args.value("--seed") {
         opts.seed = v
             .parse()
             .map_err(|_| format!("--seed takes a whole number, not `{v}`"))?;
+    }
+    for (flag, rate) in [
+        ("--target-fp", &mut opts.target_false_positive_rate),
+        ("--source-fp", &mut opts.source_false_positive_rate),
+    ] {
+        if let Some(v) = args.value(flag) {
+            *rate = v
+                .parse()
+                .ok()
+                .filter(|r: &f64| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("{flag} takes a rate from 0 to 1, not `{v}`"))?;
+        }
+    }
+    if let Some(v) = args.value("--l2") {
+        opts.l2 = v
+            .parse()
+            .ok()
+            .filter(|x: &f32| (0.0..1.0).contains(x))
+            .ok_or_else(|| format!("--l2 takes a number from 0 to 1, not `{v}`"))?;
+    }
+    if let Some(v) = args.value("--epochs") {
+        opts.epochs = v
+            .parse()
+            .ok()
+            .filter(|&n: &usize| (1..=100).contains(&n))
+            .ok_or_else(|| format!("--epochs takes a number from 1 to 100, not `{v}`"))?;
+    }
+    if let Some(v) = args.value("--folds-by") {
+        opts.fold_by_source = match v {
+            "source" => true,
+            "text" => false,
+            _ => return Err(format!("--folds-by takes source or text, not `{v}`")),
+        };
+    }
+    if let Some(v) = args.value("--source-weight") {
+        opts.source_weight_power = v
+            .parse()
+            .ok()
+            .filter(|p: &f32| (0.0..=1.0).contains(p))
+            .ok_or_else(|| format!("--source-weight takes a number from 0 to 1, not `{v}`"))?;
     }
     Ok(opts)
 }

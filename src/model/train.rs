@@ -3,7 +3,15 @@
 //! bytes.
 //! The threshold is chosen for precision on out-of-fold scores: the model trained on the other
 //! folds scores each benign example, and the threshold lets at most
-//! [`TrainOptions::target_false_positive_rate`] of them through.
+//! [`TrainOptions::target_false_positive_rate`] of them through. Folds hold whole sources (by
+//! a hash of the source's name), so each benign example is scored by a model that never saw
+//! its source: the threshold is set for text unlike the training data, which is what a deployed
+//! model meets. (With [`TrainOptions::fold_by_source`] off, the fold follows from a hash of the
+//! text, so copies of one text still never sit on both sides of a fold.)
+//!
+//! Sources differ in size by two orders of magnitude; an example of a source with `n` examples
+//! weighs `n^-p` ([`TrainOptions::source_weight_power`]), so that a large source's phrasing does
+//! not become the model's idea of what benign text looks like.
 
 use super::features::{self, Event, Norm};
 use super::{is_model_category, Model, CATEGORY_CODES};
@@ -41,6 +49,12 @@ pub struct TrainOptions {
     pub folds: usize,
     /// The threshold (logit) is never below this, whatever the out-of-fold scores say.
     pub min_threshold: f32,
+    /// An example of a source with `n` examples weighs `n^-p` in the attack head (0 weighs every
+    /// example the same); the weights are scaled so that their total is the number of examples.
+    pub source_weight_power: f32,
+    /// Folds hold whole sources (by a hash of the source's name) rather than texts, so that
+    /// the out-of-fold scores are those of sources the fold's model never saw.
+    pub fold_by_source: bool,
 }
 
 impl Default for TrainOptions {
@@ -56,6 +70,8 @@ impl Default for TrainOptions {
             source_false_positive_rate: 0.03,
             folds: 4,
             min_threshold: 0.0,
+            source_weight_power: 0.5,
+            fold_by_source: true,
         }
     }
 }
@@ -68,6 +84,27 @@ pub struct Prepared {
     pub chunks: Vec<Vec<(u32, f32)>>,
     pub label: Option<Category>,
     pub source: String,
+    /// A hash of the text: it picks the example's fold when folds do not follow sources.
+    pub text_hash: u64,
+}
+
+impl Prepared {
+    /// Extracts the features of one labelled text.
+    pub fn new(text: &str, label: Option<Category>, source: &str) -> Prepared {
+        Prepared {
+            chunks: chunk_features(text),
+            label,
+            source: source.to_owned(),
+            text_hash: text_hash(text),
+        }
+    }
+}
+
+/// FNV-1a 64 of the text's bytes.
+fn text_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Benign examples a source needs before its own false-positive rate bounds the threshold.
@@ -78,11 +115,7 @@ pub const MIN_SOURCE_EXAMPLES: usize = 20;
 pub fn prepare(examples: &[Example]) -> Vec<Prepared> {
     examples
         .iter()
-        .map(|e| Prepared {
-            chunks: chunk_features(&e.text),
-            label: e.label,
-            source: e.source.clone(),
-        })
+        .map(|e| Prepared::new(&e.text, e.label, &e.source))
         .collect()
 }
 
@@ -183,15 +216,19 @@ fn train_attack(examples: &[&Prepared], opts: &TrainOptions, seed: u64) -> (f32,
         .enumerate()
         .flat_map(|(i, e)| (0..e.chunks.len()).map(move |c| (i, c)))
         .collect();
-    let attacks = order
-        .iter()
-        .filter(|&&(i, _)| examples[i].label.is_some())
-        .count();
-    let benign = order.len() - attacks;
+    let by_source = source_weights(examples, opts.source_weight_power);
+    let (mut attacks, mut benign) = (0f32, 0f32);
+    for &(i, _) in &order {
+        if examples[i].label.is_some() {
+            attacks += by_source[i];
+        } else {
+            benign += by_source[i];
+        }
+    }
     // Both classes weigh the same in total.
-    let total = order.len() as f32;
-    let weight_attack = total / (2.0 * attacks.max(1) as f32);
-    let weight_benign = total / (2.0 * benign.max(1) as f32);
+    let total = attacks + benign;
+    let weight_attack = total / (2.0 * attacks.max(f32::MIN_POSITIVE));
+    let weight_benign = total / (2.0 * benign.max(f32::MIN_POSITIVE));
     let mut rng = Rng(seed);
     for _ in 0..opts.epochs {
         rng.shuffle(&mut order);
@@ -211,7 +248,7 @@ fn train_attack(examples: &[&Prepared], opts: &TrainOptions, seed: u64) -> (f32,
             } else {
                 weight_benign
             };
-            let g = (sigmoid(z) - y) * class_weight;
+            let g = (sigmoid(z) - y) * class_weight * by_source[i];
             for &(h, v) in x {
                 let at = (h >> shift) as usize;
                 let grad = g * v + opts.l2 * w[at];
@@ -223,6 +260,26 @@ fn train_attack(examples: &[&Prepared], opts: &TrainOptions, seed: u64) -> (f32,
     }
     let (scale, q) = quantize(&w);
     (scale, b, q)
+}
+
+/// Each example's weight: `n^-power` for a source with `n` examples, scaled so that the weights
+/// add up to the number of examples.
+fn source_weights(examples: &[&Prepared], power: f32) -> Vec<f32> {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in examples {
+        *counts.entry(e.source.as_str()).or_default() += 1;
+    }
+    let raw: Vec<f32> = examples
+        .iter()
+        .map(|e| {
+            let n = counts.get(e.source.as_str()).copied().unwrap_or(1);
+            (n as f32).powf(-power)
+        })
+        .collect();
+    // Summed in example order, so the same examples give the same bits.
+    let sum: f32 = raw.iter().sum();
+    let scale = examples.len() as f32 / sum.max(f32::MIN_POSITIVE);
+    raw.iter().map(|w| w * scale).collect()
 }
 
 /// The category head: softmax over the model's categories, trained on the attacks only.
@@ -362,7 +419,12 @@ pub fn train_prepared(examples: &[&Prepared], opts: &TrainOptions) -> Result<Mod
     // Each benign example is scored by a model trained on the other folds.
     let folds = opts.folds.max(2);
     let fold_of = |i: usize| {
-        let mut r = Rng(opts.seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let key = if opts.fold_by_source {
+            text_hash(&examples[i].source)
+        } else {
+            examples[i].text_hash
+        };
+        let mut r = Rng(key);
         (r.next() % folds as u64) as usize
     };
     let mut benign_scores: Vec<(f32, &str)> = Vec::new();
@@ -431,4 +493,38 @@ pub fn train(examples: &[Example], opts: &TrainOptions) -> Result<Model, TrainEr
     let prepared = prepare(examples);
     let refs: Vec<&Prepared> = prepared.iter().collect();
     train_prepared(&refs, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(text: &str, source: &str) -> Prepared {
+        Prepared::new(text, None, source)
+    }
+
+    #[test]
+    fn a_large_source_weighs_less_per_example_but_keeps_the_total() {
+        let mut examples: Vec<Prepared> = (0..16)
+            .map(|i| prepared(&format!("big {i}"), "big"))
+            .collect();
+        examples.extend((0..4).map(|i| prepared(&format!("small {i}"), "small")));
+        let refs: Vec<&Prepared> = examples.iter().collect();
+        let w = source_weights(&refs, 0.5);
+        let total: f32 = w.iter().sum();
+        assert!((total - 20.0).abs() < 1e-3, "total {total}");
+        // 16^-0.5 against 4^-0.5: a big-source example weighs half a small-source one.
+        assert!((w[0] * 2.0 - w[19]).abs() < 1e-4, "{} vs {}", w[0], w[19]);
+        let flat = source_weights(&refs, 0.0);
+        assert!(flat.iter().all(|&x| (x - 1.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn copies_of_a_text_share_a_fold_key() {
+        let a = prepared("act as a travel guide", "one");
+        let b = prepared("act as a travel guide", "two");
+        let c = prepared("act as a tour guide", "one");
+        assert_eq!(a.text_hash, b.text_hash);
+        assert_ne!(a.text_hash, c.text_hash);
+    }
 }
