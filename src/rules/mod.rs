@@ -235,10 +235,35 @@ struct PackFile {
     rules: Vec<serde_json::Value>,
 }
 
-/// An embedded pack, parsed directly into rule specs.
-#[derive(Deserialize)]
-struct TypedPackFile {
-    rules: Vec<RuleSpec>,
+/// A rule of an embedded pack, as `build.rs` writes it out from the YAML.
+pub(crate) struct RuleData {
+    id: &'static str,
+    category: &'static str,
+    severity: Option<&'static str>,
+    score: Option<u8>,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    patterns: &'static [&'static str],
+    views: Option<&'static [&'static str]>,
+    message: Option<&'static str>,
+}
+
+impl RuleData {
+    fn spec(&self) -> RuleSpec {
+        let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        RuleSpec {
+            id: self.id.to_owned(),
+            category: self.category.to_owned(),
+            severity: self.severity.map(str::to_owned),
+            score: self.score,
+            description: self.description.to_owned(),
+            keywords: strings(self.keywords),
+            patterns: strings(self.patterns),
+            views: self.views.map(strings),
+            message: self.message.map(str::to_owned),
+            examples: None,
+        }
+    }
 }
 
 impl RulePack {
@@ -304,17 +329,14 @@ impl RulePack {
 
     /// The packs embedded in the library, in file-name order.
     pub fn embedded() -> Result<Vec<RulePack>, Error> {
-        EMBEDDED_JSON
+        EMBEDDED_DATA
             .iter()
-            .map(|(file, json)| {
-                // Straight into typed rules, not through `serde_json::Value`: this is most of
-                // an engine's start-up. The packs were validated at build and by the tests.
-                let typed: TypedPackFile =
-                    serde_json::from_str(json).map_err(|e| Error::rule_pack(file, None, e))?;
-                let rules = typed
-                    .rules
-                    .into_iter()
-                    .map(|spec| validate(file, spec, false))
+            .map(|(file, data)| {
+                // Rust data written by build.rs: nothing to parse at start-up. The packs were
+                // validated at build and by the tests; `validate` still builds each rule.
+                let rules = data
+                    .iter()
+                    .map(|d| validate(file, d.spec(), false))
                     .collect::<Result<Vec<Rule>, Error>>()?;
                 Ok(RulePack {
                     source: (*file).to_owned(),
