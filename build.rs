@@ -1,8 +1,10 @@
 //! Embeds the rule packs in `rules/*.yaml`.
 //!
-//! Each pack is converted to Rust data at build time (static string slices, without the
-//! examples, which only the tests and the CLI need), so that building an `Engine` parses
-//! nothing: start-up time matters on the edge. The YAML text itself is embedded too, for
+//! Each pack is converted at build time into one string of its rules' fields, split by control
+//! characters (see `src/rules/mod.rs`, `EmbeddedPack`) and without the examples, which only
+//! the tests and the CLI need: building an `Engine` then splits strings instead of parsing
+//! YAML or JSON (start-up time matters on the edge), and the text compresses as well as the
+//! packs themselves. The YAML text itself is embedded too, for
 //! `promptfence rules --test`, and so is the learned model in `rules/model.bin` when there is
 //! one.
 
@@ -37,11 +39,13 @@ fn main() {
             .get("rules")
             .and_then(|r| r.as_array())
             .unwrap_or_else(|| panic!("rules/{name}: no `rules` list"));
-        writeln!(data_entries, "    (\"rules/{name}\", &[").expect("write to String");
-        for rule in rules {
-            writeln!(data_entries, "        {},", rule_data(name, rule)).expect("write to String");
-        }
-        writeln!(data_entries, "    ]),").expect("write to String");
+        let fields: Vec<String> = rules.iter().map(|rule| rule_fields(name, rule)).collect();
+        writeln!(
+            data_entries,
+            "    (\"rules/{name}\", {:?}),",
+            fields.join(RULE_END)
+        )
+        .expect("write to String");
         writeln!(
             yaml_entries,
             "    (\"rules/{name}\", include_str!({:?})),",
@@ -51,8 +55,8 @@ fn main() {
     }
 
     let generated = format!(
-        "/// Embedded rule packs as Rust data: (file name, rules), examples left out.\n\
-         pub(crate) static EMBEDDED_DATA: &[(&str, &[RuleData])] = &[\n{data_entries}];\n\
+        "/// Embedded rule packs: (file name, fields of its rules), examples left out.\n\
+         pub(crate) static EMBEDDED_DATA: &[(&str, &str)] = &[\n{data_entries}];\n\
          /// Embedded rule packs as written: (file name, YAML text), examples included.\n\
          pub(crate) static EMBEDDED_YAML: &[(&str, &str)] = &[\n{yaml_entries}];\n"
     );
@@ -66,10 +70,17 @@ fn main() {
     std::fs::write(Path::new(&out).join("model.bin"), bytes).expect("write OUT_DIR");
 }
 
-/// One rule of a pack as a `RuleData` literal (see `src/rules/mod.rs`). Fields are checked the
-/// way the run-time reader checks them (`promptfence rules --test` and the tests validate the
-/// rest); an unknown field or a value of the wrong type stops the build.
-fn rule_data(file: &str, rule: &serde_json::Value) -> String {
+/// Separators of the embedded rule data; `src/rules/mod.rs` reads them.
+const RULE_END: &str = "\u{1D}";
+const FIELD_END: &str = "\u{1F}";
+const ITEM_END: &str = "\u{1E}";
+
+/// One rule of a pack as its fields: id, category, severity, score, description, keywords,
+/// patterns, views, message, each ended by `FIELD_END` (list items joined by `ITEM_END`; an
+/// empty field is an absent one). A value these cannot carry (a separator, an empty string or
+/// list where an absent value would read differently), an unknown field or a wrongly typed
+/// value stops the build.
+fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
     const FIELDS: &[&str] = &[
         "id",
         "category",
@@ -90,42 +101,53 @@ fn rule_data(file: &str, rule: &serde_json::Value) -> String {
     if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         fail(&format!("unknown field `{k}`"));
     }
-    let text = |key: &str| -> Option<String> {
-        obj.get(key).map(|v| match v.as_str() {
-            Some(s) => format!("{s:?}"),
+    let checked = |key: &str, s: &str| -> String {
+        if s.is_empty() || s.contains(['\u{1D}', '\u{1E}', '\u{1F}']) {
+            fail(&format!(
+                "`{key}` is empty or holds a control character U+001D..U+001F"
+            ));
+        }
+        s.to_owned()
+    };
+    let text = |key: &str| -> String {
+        obj.get(key).map_or(String::new(), |v| match v.as_str() {
+            Some(s) => checked(key, s),
             None => fail(&format!("`{key}` is not a string")),
         })
     };
-    let list = |key: &str| -> Option<String> {
-        obj.get(key).map(|v| {
+    let list = |key: &str| -> String {
+        obj.get(key).map_or(String::new(), |v| {
             let items: Vec<String> = v
                 .as_array()
                 .unwrap_or_else(|| fail(&format!("`{key}` is not a list")))
                 .iter()
                 .map(|i| match i.as_str() {
-                    Some(s) => format!("{s:?}"),
+                    Some(s) => checked(key, s),
                     None => fail(&format!("`{key}` has an item that is not a string")),
                 })
                 .collect();
-            format!("&[{}]", items.join(", "))
+            if items.is_empty() && key == "views" {
+                fail("`views` is an empty list");
+            }
+            items.join(ITEM_END)
         })
     };
-    let some = |v: Option<String>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
-    let score = obj.get("score").map(|v| match v.as_u64() {
-        Some(n) if n <= 255 => n.to_string(),
-        _ => fail("`score` is not a number from 0 to 255"),
-    });
-    format!(
-        "RuleData {{ id: {}, category: {}, severity: {}, score: {}, description: {}, \
-         keywords: {}, patterns: {}, views: {}, message: {} }}",
-        text("id").unwrap_or_else(|| fail("no `id`")),
-        text("category").unwrap_or_else(|| fail("no `category`")),
-        some(text("severity")),
-        some(score),
-        text("description").unwrap_or_else(|| fail("no `description`")),
-        list("keywords").unwrap_or_else(|| "&[]".to_owned()),
-        list("patterns").unwrap_or_else(|| fail("no `patterns`")),
-        some(list("views")),
-        some(text("message")),
-    )
+    let score = obj
+        .get("score")
+        .map_or(String::new(), |v| match v.as_u64() {
+            Some(n) if n <= 255 => n.to_string(),
+            _ => fail("`score` is not a number from 0 to 255"),
+        });
+    let fields = [
+        text("id"),
+        text("category"),
+        text("severity"),
+        score,
+        text("description"),
+        list("keywords"),
+        list("patterns"),
+        list("views"),
+        text("message"),
+    ];
+    fields.join(FIELD_END)
 }

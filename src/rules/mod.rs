@@ -235,35 +235,45 @@ struct PackFile {
     rules: Vec<serde_json::Value>,
 }
 
-/// A rule of an embedded pack, as `build.rs` writes it out from the YAML.
-pub(crate) struct RuleData {
-    id: &'static str,
-    category: &'static str,
-    severity: Option<&'static str>,
-    score: Option<u8>,
-    description: &'static str,
-    keywords: &'static [&'static str],
-    patterns: &'static [&'static str],
-    views: Option<&'static [&'static str]>,
-    message: Option<&'static str>,
-}
-
-impl RuleData {
-    fn spec(&self) -> RuleSpec {
-        let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
-        RuleSpec {
-            id: self.id.to_owned(),
-            category: self.category.to_owned(),
-            severity: self.severity.map(str::to_owned),
-            score: self.score,
-            description: self.description.to_owned(),
-            keywords: strings(self.keywords),
-            patterns: strings(self.patterns),
-            views: self.views.map(strings),
-            message: self.message.map(str::to_owned),
-            examples: None,
+/// The rules of an embedded pack as `build.rs` writes them: rules ended by U+001D, each
+/// rule's fields (id, category, severity, score, description, keywords, patterns, views,
+/// message) by U+001F, list items by U+001E; an empty field is an absent one.
+fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
+    let malformed = || Error::rule_pack(file, None, "malformed embedded rule data");
+    let list = |field: &str| -> Vec<String> {
+        if field.is_empty() {
+            Vec::new()
+        } else {
+            field.split('\u{1E}').map(str::to_owned).collect()
         }
-    }
+    };
+    let text = |field: &str| (!field.is_empty()).then(|| field.to_owned());
+    data.split('\u{1D}')
+        .map(|rule| {
+            let f: Vec<&str> = rule.split('\u{1F}').collect();
+            let [id, category, severity, score, description, keywords, patterns, views, message] =
+                f[..]
+            else {
+                return Err(malformed());
+            };
+            let score = match score {
+                "" => None,
+                n => Some(n.parse::<u8>().map_err(|_| malformed())?),
+            };
+            Ok(RuleSpec {
+                id: id.to_owned(),
+                category: category.to_owned(),
+                severity: text(severity),
+                score,
+                description: description.to_owned(),
+                keywords: list(keywords),
+                patterns: list(patterns),
+                views: text(views).map(|v| list(&v)),
+                message: text(message),
+                examples: None,
+            })
+        })
+        .collect()
 }
 
 impl RulePack {
@@ -332,11 +342,11 @@ impl RulePack {
         EMBEDDED_DATA
             .iter()
             .map(|(file, data)| {
-                // Rust data written by build.rs: nothing to parse at start-up. The packs were
+                // Fields split by build.rs: nothing to parse at start-up. The packs were
                 // validated at build and by the tests; `validate` still builds each rule.
-                let rules = data
-                    .iter()
-                    .map(|d| validate(file, d.spec(), false))
+                let rules = embedded_specs(file, data)?
+                    .into_iter()
+                    .map(|spec| validate(file, spec, false))
                     .collect::<Result<Vec<Rule>, Error>>()?;
                 Ok(RulePack {
                     source: (*file).to_owned(),
