@@ -1,9 +1,12 @@
 //! Embeds the rule packs in `rules/*.yaml`.
 //!
-//! Each pack is converted to compact JSON at build time (without its examples, which only the
-//! tests and the CLI need), so that building an `Engine` parses JSON instead of YAML: start-up
-//! time matters on the edge. The YAML text itself is embedded too, for `promptfence rules --test`,
-//! and so is the learned model in `rules/model.bin` when there is one.
+//! Each pack is converted at build time into one string of its rules' fields, split by control
+//! characters (see `src/rules/mod.rs`, `EmbeddedPack`) and without the examples, which only
+//! the tests and the CLI need: building an `Engine` then splits strings instead of parsing
+//! YAML or JSON (start-up time matters on the edge), and the text compresses as well as the
+//! packs themselves. The YAML text itself is embedded too, for
+//! `promptfence rules --test`, and so is the learned model in `rules/model.bin` when there is
+//! one.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,7 +24,7 @@ fn main() {
         .collect();
     files.sort();
 
-    let mut json_entries = String::new();
+    let mut data_entries = String::new();
     let mut yaml_entries = String::new();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
@@ -30,20 +33,17 @@ fn main() {
             .and_then(|n| n.to_str())
             .expect("utf-8 file name");
         let text = std::fs::read_to_string(path).expect("readable rule pack");
-        let mut value: serde_json::Value = serde_yaml::from_str(&text)
+        let value: serde_json::Value = serde_yaml::from_str(&text)
             .unwrap_or_else(|e| panic!("rules/{name}: not valid YAML: {e}"));
-        if let Some(rules) = value.get_mut("rules").and_then(|r| r.as_array_mut()) {
-            for rule in rules {
-                if let Some(obj) = rule.as_object_mut() {
-                    obj.remove("examples");
-                }
-            }
-        }
-        let json_name = format!("{name}.json");
-        std::fs::write(Path::new(&out).join(&json_name), value.to_string()).expect("write OUT_DIR");
+        let rules = value
+            .get("rules")
+            .and_then(|r| r.as_array())
+            .unwrap_or_else(|| panic!("rules/{name}: no `rules` list"));
+        let fields: Vec<String> = rules.iter().map(|rule| rule_fields(name, rule)).collect();
         writeln!(
-            json_entries,
-            "    (\"rules/{name}\", include_str!(concat!(env!(\"OUT_DIR\"), \"/{json_name}\"))),"
+            data_entries,
+            "    (\"rules/{name}\", {:?}),",
+            fields.join(RULE_END)
         )
         .expect("write to String");
         writeln!(
@@ -55,8 +55,8 @@ fn main() {
     }
 
     let generated = format!(
-        "/// Embedded rule packs as compact JSON: (file name, JSON text).\n\
-         pub(crate) static EMBEDDED_JSON: &[(&str, &str)] = &[\n{json_entries}];\n\
+        "/// Embedded rule packs: (file name, fields of its rules), examples left out.\n\
+         pub(crate) static EMBEDDED_DATA: &[(&str, &str)] = &[\n{data_entries}];\n\
          /// Embedded rule packs as written: (file name, YAML text), examples included.\n\
          pub(crate) static EMBEDDED_YAML: &[(&str, &str)] = &[\n{yaml_entries}];\n"
     );
@@ -68,4 +68,86 @@ fn main() {
     println!("cargo:rerun-if-changed={}", model.display());
     let bytes = std::fs::read(&model).unwrap_or_default();
     std::fs::write(Path::new(&out).join("model.bin"), bytes).expect("write OUT_DIR");
+}
+
+/// Separators of the embedded rule data; `src/rules/mod.rs` reads them.
+const RULE_END: &str = "\u{1D}";
+const FIELD_END: &str = "\u{1F}";
+const ITEM_END: &str = "\u{1E}";
+
+/// One rule of a pack as its fields: id, category, severity, score, description, keywords,
+/// patterns, views, message, each ended by `FIELD_END` (list items joined by `ITEM_END`; an
+/// empty field is an absent one). A value these cannot carry (a separator, an empty string or
+/// list where an absent value would read differently), an unknown field or a wrongly typed
+/// value stops the build.
+fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
+    const FIELDS: &[&str] = &[
+        "id",
+        "category",
+        "severity",
+        "score",
+        "description",
+        "keywords",
+        "patterns",
+        "views",
+        "message",
+        "examples",
+    ];
+    let obj = rule
+        .as_object()
+        .unwrap_or_else(|| panic!("rules/{file}: a rule is not a mapping"));
+    let id = obj.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+    let fail = |what: &str| -> ! { panic!("rules/{file}: rule {id}: {what}") };
+    if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        fail(&format!("unknown field `{k}`"));
+    }
+    let checked = |key: &str, s: &str| -> String {
+        if s.is_empty() || s.contains(['\u{1D}', '\u{1E}', '\u{1F}']) {
+            fail(&format!(
+                "`{key}` is empty or holds a control character U+001D..U+001F"
+            ));
+        }
+        s.to_owned()
+    };
+    let text = |key: &str| -> String {
+        obj.get(key).map_or(String::new(), |v| match v.as_str() {
+            Some(s) => checked(key, s),
+            None => fail(&format!("`{key}` is not a string")),
+        })
+    };
+    let list = |key: &str| -> String {
+        obj.get(key).map_or(String::new(), |v| {
+            let items: Vec<String> = v
+                .as_array()
+                .unwrap_or_else(|| fail(&format!("`{key}` is not a list")))
+                .iter()
+                .map(|i| match i.as_str() {
+                    Some(s) => checked(key, s),
+                    None => fail(&format!("`{key}` has an item that is not a string")),
+                })
+                .collect();
+            if items.is_empty() && key == "views" {
+                fail("`views` is an empty list");
+            }
+            items.join(ITEM_END)
+        })
+    };
+    let score = obj
+        .get("score")
+        .map_or(String::new(), |v| match v.as_u64() {
+            Some(n) if n <= 255 => n.to_string(),
+            _ => fail("`score` is not a number from 0 to 255"),
+        });
+    let fields = [
+        text("id"),
+        text("category"),
+        text("severity"),
+        score,
+        text("description"),
+        list("keywords"),
+        list("patterns"),
+        list("views"),
+        text("message"),
+    ];
+    fields.join(FIELD_END)
 }

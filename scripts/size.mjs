@@ -5,7 +5,7 @@
 // workerd; per-scan latency (p50/p99) in Node on a 1 KB benign prompt, an attack, and
 // pathological inputs; the budget check (300 KB gzipped, 50 ms first scan, 50 µs p50).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { readFileSync, mkdtempSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, mkdtempSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,10 +20,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // --- size -------------------------------------------------------------------------------
 const wasmGz = gz("promptfence_bg.wasm");
-const jsFiles = ["promptfence.js", "core.js", "node.js"];
+// Every JS file the package ships: core.js imports chat.js, proxy.js and errors.js, so a Node
+// import loads more than the three files it names, and each host has its own entry point.
+const jsFiles = readdirSync(pkg).filter((f) => f.endsWith(".js")).sort();
 const jsGz = jsFiles.reduce((n, f) => n + gz(f), 0);
 const wasmRaw = readFileSync(join(pkg, "promptfence_bg.wasm")).length;
-console.log(`size: promptfence_bg.wasm ${kb(wasmRaw)} raw, ${kb(wasmGz)} gzipped; JS (${jsFiles.join(" + ")}) ${kb(jsGz)} gzipped; total ${kb(wasmGz + jsGz)} gzipped`);
+console.log(`size: promptfence_bg.wasm ${kb(wasmRaw)} raw, ${kb(wasmGz)} gzipped; JS (${jsFiles.length} files: ${jsFiles.join(", ")}) ${kb(jsGz)} gzipped; total ${kb(wasmGz + jsGz)} gzipped`);
 
 // --- start-up: Node ---------------------------------------------------------------------
 // A benign first text compiles the few rules its words trigger; an attack compiles the rules

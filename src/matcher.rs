@@ -5,7 +5,8 @@
 //!
 //! Keywords are split by alphabet: the ASCII ones in one automaton, which reads every view,
 //! and the others (Cyrillic, CJK, ...) in a second one that reads only views holding non-ASCII
-//! bytes, since ASCII text cannot contain them. Natively the ASCII automaton is a DFA (one
+//! bytes, since ASCII text cannot contain them. That second automaton is built on the first
+//! such view, so that an engine which only ever sees ASCII text never pays for it. Natively the ASCII automaton is a DFA (one
 //! table lookup a byte; ~4 MB, built in ~10 ms with the engine); in WebAssembly, where the
 //! engine is built at an isolate's start-up, both are contiguous NFAs, which build in a
 //! fraction of that. Both are driven by one loop over the bytes, monomorphized per automaton
@@ -57,26 +58,63 @@ struct KeywordSet<A> {
 }
 
 impl<A: Automaton> KeywordSet<A> {
-    /// Marks as candidates the rules of every keyword that occurs in `haystack` (all
-    /// occurrences, overlapping ones included, as `find_overlapping_iter` would report them).
     fn mark(&self, haystack: &[u8], candidate: &mut [bool]) {
-        let aut = &self.automaton;
-        let Ok(mut sid) = aut.start_state(Anchored::No) else {
-            return;
-        };
-        for &b in haystack {
-            sid = aut.next_state(Anchored::No, sid, b);
-            if aut.is_special(sid) {
-                if aut.is_dead(sid) {
-                    return;
+        mark_keywords(&self.automaton, &self.rules, haystack, candidate);
+    }
+}
+
+/// Marks as candidates the rules of every keyword that occurs in `haystack` (all occurrences,
+/// overlapping ones included, as `find_overlapping_iter` would report them); `rules[k]` are
+/// the rules of keyword `k`.
+fn mark_keywords<A: Automaton>(
+    aut: &A,
+    rules: &[Vec<usize>],
+    haystack: &[u8],
+    candidate: &mut [bool],
+) {
+    let Ok(mut sid) = aut.start_state(Anchored::No) else {
+        return;
+    };
+    for &b in haystack {
+        sid = aut.next_state(Anchored::No, sid, b);
+        if aut.is_special(sid) {
+            if aut.is_dead(sid) {
+                return;
+            }
+            if !aut.is_match(sid) {
+                continue;
+            }
+            for i in 0..aut.match_len(sid) {
+                for &r in &rules[aut.match_pattern(sid, i).as_usize()] {
+                    candidate[r] = true;
                 }
-                if !aut.is_match(sid) {
-                    continue;
-                }
-                for i in 0..aut.match_len(sid) {
-                    for &r in &self.rules[aut.match_pattern(sid, i).as_usize()] {
-                        candidate[r] = true;
-                    }
+            }
+        }
+    }
+}
+
+/// Keywords whose automaton is built the first time it is needed.
+#[derive(Debug)]
+struct LazyKeywordSet {
+    keywords: Vec<String>,
+    rules: Vec<Vec<usize>>,
+    automaton: OnceLock<Option<contiguous::NFA>>,
+}
+
+impl LazyKeywordSet {
+    /// Marks the rules of every keyword that occurs in `haystack`. Should the automaton fail
+    /// to build (only past 2^31 states, which keywords of at most 4 KB from a pack held in
+    /// memory do not reach), every rule of the set becomes a candidate and its regex decides.
+    fn mark(&self, haystack: &[u8], candidate: &mut [bool]) {
+        let automaton = self.automaton.get_or_init(|| {
+            let keywords: Vec<&str> = self.keywords.iter().map(String::as_str).collect();
+            build_nfa(&keywords).ok()
+        });
+        match automaton {
+            Some(aut) => mark_keywords(aut, &self.rules, haystack, candidate),
+            None => {
+                for &r in self.rules.iter().flatten() {
+                    candidate[r] = true;
                 }
             }
         }
@@ -99,8 +137,9 @@ pub struct Matcher {
     regexes: Vec<OnceLock<Option<Regex>>>,
     /// Keywords made of ASCII bytes only.
     ascii: Option<KeywordSet<AsciiAutomaton>>,
-    /// The other keywords: looked for only in views with a non-ASCII byte.
-    other: Option<KeywordSet<contiguous::NFA>>,
+    /// The other keywords: looked for only in views with a non-ASCII byte, with an automaton
+    /// built on the first such view.
+    other: Option<LazyKeywordSet>,
     /// Rules with no keywords: they run on every view.
     unfiltered: Vec<usize>,
     /// Whether each rule names the part of its match to report (`(?P<span>...)`).
@@ -174,9 +213,10 @@ impl Matcher {
         let other = if other.0.is_empty() {
             None
         } else {
-            Some(KeywordSet {
-                automaton: build_nfa(&other.0).map_err(error)?,
+            Some(LazyKeywordSet {
+                keywords: other.0.into_iter().map(str::to_owned).collect(),
                 rules: other.1,
+                automaton: OnceLock::new(),
             })
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();

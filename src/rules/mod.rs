@@ -84,7 +84,7 @@ impl Rule {
     /// The rule's patterns as one regex. A pattern may name the part of its match to report
     /// with a group `(?P<span>...)` (for example to leave out the clause start it anchors on);
     /// each pattern's group is renamed `span0`, `span1`, ... so that the names stay distinct in
-    /// the combined regex. Case-insensitive only where that can matter (see [`case_flag`]).
+    /// the combined regex. Case-insensitive only where that can matter (see [`grouped`]).
     pub fn combined_pattern(&self) -> String {
         let alternatives: Vec<String> = self
             .patterns
@@ -94,7 +94,7 @@ impl Rule {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
                     .replace("(?<span>", &format!("(?<span{i}>"));
-                format!("({}{p})", case_flag(&p))
+                grouped(&p)
             })
             .collect();
         alternatives.join("|")
@@ -124,13 +124,67 @@ pub(crate) fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::E
         .build()
 }
 
-/// The flags of the group that holds a pattern: `?i:` for a pattern that needs case folding,
-/// else `?:`. Every view is lower-cased, so a pattern written in lower case matches without
-/// folding, and folding is what makes a Unicode regex expensive to compile. A pattern with an
-/// upper-case letter (outside escapes such as `\S` or `\x{93C}`) gets it, and so does one with
-/// a Greek sigma: lower-casing turns a final `Σ` into `σ`, not `ς`, and only folding makes the
-/// two the same letter.
-fn case_flag(pattern: &str) -> &'static str {
+/// A pattern as compiled: in a group `(?i:...)` if it needs case folding, else `(?:...)`.
+///
+/// Every view is lower-cased (and NFKC-normalized), so a pattern written in lower case matches
+/// without folding, and folding is what makes a Unicode regex expensive to compile (folding
+/// `\S` or `\w` alone is most of the work). A pattern with an upper-case letter outside escapes
+/// (`\S`, `\x{93C}`) and group names (`(?P<span>`) gets folding. The Greek sigma is the one
+/// lower-case letter that needs it: lower-casing turns a final `Σ` into `σ`, not `ς`, so the
+/// two must be the same letter; it is written `[σς]` (`σς` inside a class) instead, which
+/// matches what folding would in a lower-cased view.
+fn grouped(pattern: &str) -> String {
+    if needs_folding(pattern) {
+        return format!("(?i:{pattern})");
+    }
+    let mut out = String::with_capacity(pattern.len() + 8);
+    out.push_str("(?:");
+    let mut class_depth = 0usize;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(e) = chars.next() {
+                    out.push(e);
+                    if matches!(e, 'x' | 'p' | 'P' | 'u' | 'U') && chars.peek() == Some(&'{') {
+                        for b in chars.by_ref() {
+                            out.push(b);
+                            if b == '}' {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            '[' => {
+                class_depth += 1;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal, not the end of the class.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                out.push(c);
+            }
+            'σ' | 'ς' if class_depth > 0 => out.push_str("σς"),
+            'σ' | 'ς' => out.push_str("[σς]"),
+            _ => out.push(c),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// Whether a pattern has an upper-case letter outside escapes and group names.
+fn needs_folding(pattern: &str) -> bool {
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\\' {
@@ -146,11 +200,19 @@ fn case_flag(pattern: &str) -> &'static str {
             }
             continue;
         }
-        if c.is_uppercase() || c == 'σ' || c == 'ς' {
-            return "?i:";
+        if c == '(' && chars.peek() == Some(&'?') {
+            // `(?P<name>`, `(?<name>`: the name is not text to match.
+            let rest: String = chars.clone().take(3).collect();
+            if rest.starts_with("?P<") || rest.starts_with("?<") {
+                chars.by_ref().find(|&c| c == '>');
+            }
+            continue;
+        }
+        if c.is_uppercase() {
+            return true;
         }
     }
-    "?:"
+    false
 }
 
 /// A set of rules loaded from one file, validated as a whole.
@@ -173,10 +235,45 @@ struct PackFile {
     rules: Vec<serde_json::Value>,
 }
 
-/// An embedded pack, parsed directly into rule specs.
-#[derive(Deserialize)]
-struct TypedPackFile {
-    rules: Vec<RuleSpec>,
+/// The rules of an embedded pack as `build.rs` writes them: rules ended by U+001D, each
+/// rule's fields (id, category, severity, score, description, keywords, patterns, views,
+/// message) by U+001F, list items by U+001E; an empty field is an absent one.
+fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
+    let malformed = || Error::rule_pack(file, None, "malformed embedded rule data");
+    let list = |field: &str| -> Vec<String> {
+        if field.is_empty() {
+            Vec::new()
+        } else {
+            field.split('\u{1E}').map(str::to_owned).collect()
+        }
+    };
+    let text = |field: &str| (!field.is_empty()).then(|| field.to_owned());
+    data.split('\u{1D}')
+        .map(|rule| {
+            let f: Vec<&str> = rule.split('\u{1F}').collect();
+            let [id, category, severity, score, description, keywords, patterns, views, message] =
+                f[..]
+            else {
+                return Err(malformed());
+            };
+            let score = match score {
+                "" => None,
+                n => Some(n.parse::<u8>().map_err(|_| malformed())?),
+            };
+            Ok(RuleSpec {
+                id: id.to_owned(),
+                category: category.to_owned(),
+                severity: text(severity),
+                score,
+                description: description.to_owned(),
+                keywords: list(keywords),
+                patterns: list(patterns),
+                views: text(views).map(|v| list(&v)),
+                message: text(message),
+                examples: None,
+            })
+        })
+        .collect()
 }
 
 impl RulePack {
@@ -242,15 +339,12 @@ impl RulePack {
 
     /// The packs embedded in the library, in file-name order.
     pub fn embedded() -> Result<Vec<RulePack>, Error> {
-        EMBEDDED_JSON
+        EMBEDDED_DATA
             .iter()
-            .map(|(file, json)| {
-                // Straight into typed rules, not through `serde_json::Value`: this is most of
-                // an engine's start-up. The packs were validated at build and by the tests.
-                let typed: TypedPackFile =
-                    serde_json::from_str(json).map_err(|e| Error::rule_pack(file, None, e))?;
-                let rules = typed
-                    .rules
+            .map(|(file, data)| {
+                // Fields split by build.rs: nothing to parse at start-up. The packs were
+                // validated at build and by the tests; `validate` still builds each rule.
+                let rules = embedded_specs(file, data)?
                     .into_iter()
                     .map(|spec| validate(file, spec, false))
                     .collect::<Result<Vec<Rule>, Error>>()?;
@@ -372,9 +466,34 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
     };
     if compile_check {
         for pattern in &rule.patterns {
-            build_regex(&format!("({}{pattern})", case_flag(pattern)))
+            build_regex(&grouped(pattern))
                 .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
         }
     }
     Ok(rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{build_regex, grouped};
+
+    #[test]
+    fn group_names_do_not_turn_on_case_folding() {
+        assert_eq!(
+            grouped(r"\bignore\s+(?P<span>all)\S+"),
+            r"(?:\bignore\s+(?P<span>all)\S+)"
+        );
+        assert_eq!(grouped("ignore ALL"), "(?i:ignore ALL)");
+    }
+
+    #[test]
+    fn sigma_is_written_as_both_forms_instead_of_folding() {
+        assert_eq!(grouped("οδηγίες"), "(?:οδηγίε[σς])");
+        assert_eq!(grouped("[^σ.]x"), "(?:[^σς.]x)");
+        assert_eq!(grouped(r"[\]σ]"), r"(?:[\]σς])");
+        assert_eq!(grouped("[]σ]"), "(?:[]σς])");
+        let re = build_regex(&grouped("πες μου")).expect("compiles");
+        assert!(re.is_match("πεσ μου".as_bytes()));
+        assert!(re.is_match("πες μου".as_bytes()));
+    }
 }
