@@ -1,5 +1,5 @@
-//! The model's features: hashed character n-grams of the confusables skeleton and hashed word
-//! unigrams and bigrams, read from the normalized view in one pass with no allocation.
+//! The model's features: hashed character 4- and 5-grams of the confusables skeleton and hashed
+//! word unigrams and bigrams, read from the normalized view in one pass with no allocation.
 //! Training and scanning both call [`visit`], so the two cannot disagree.
 
 use crate::normalize::confusable;
@@ -175,7 +175,7 @@ fn char_ngram(h: u64, len: u64, start: usize, end: usize) -> Event {
 /// has one empty chunk.
 ///
 /// This runs on every scan, so it is written for speed: the last five characters live in
-/// locals rather than an array, the three n-gram hashes are computed straight-line, and ASCII
+/// locals rather than an array, the two n-gram hashes are computed straight-line, and ASCII
 /// bytes skip UTF-8 decoding. `tests::matches_the_reference_extraction` pins it, feature for
 /// feature, to the plain formulation it replaced (the weights in `rules/model.bin` were
 /// trained on those hashes).
@@ -249,20 +249,15 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         (s4, s3, s2, s1, s0) = (s3, s2, s1, s0, start);
         if filled < 5 {
             filled += 1;
-            if filled < 3 {
+            if filled < 4 {
                 continue;
             }
         }
-        // Hash backwards from the newest character; the 1- and 2-grams are only steps.
-        let h2 = fnv_step(fnv_step(FNV_OFFSET, c0), c1);
-        let h3 = fnv_step(h2, c2);
-        on(char_ngram(h3, 3, s2, i));
-        if filled >= 4 {
-            let h4 = fnv_step(h3, c3);
-            on(char_ngram(h4, 4, s3, i));
-            if filled == 5 {
-                on(char_ngram(fnv_step(h4, c4), 5, s4, i));
-            }
+        // Hash backwards from the newest character; the 1- to 3-grams are only steps.
+        let h4 = fnv_step(fnv_step(fnv_step(fnv_step(FNV_OFFSET, c0), c1), c2), c3);
+        on(char_ngram(h4, 4, s3, i));
+        if filled == 5 {
+            on(char_ngram(fnv_step(h4, c4), 5, s4, i));
         }
     }
     if let Some(ws) = word_start {
@@ -302,8 +297,9 @@ fn emit_word(
 mod tests {
     use super::*;
 
-    /// Lengths of the character n-grams, in characters.
-    const CHAR_NGRAMS: [usize; 3] = [3, 4, 5];
+    /// Lengths of the character n-grams, in characters (3-grams were dropped in model format
+    /// version 2: they cost a third of the pass and held-out detection did not need them).
+    const CHAR_NGRAMS: [usize; 2] = [4, 5];
 
     fn reference_finish(mut h: u64) -> u32 {
         h ^= h >> 33;
