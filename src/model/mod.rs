@@ -12,7 +12,7 @@
 //! | bytes | what |
 //! |---|---|
 //! | 8 | magic `PFMODEL\0` |
-//! | 2 | format version (2: character 4- and 5-grams; version 1 also hashed 3-grams) |
+//! | 2 | format version (2: character 4-grams; version 1 hashed 3-, 4- and 5-grams) |
 //! | 1, 1 | attack head bits, category head bits (buckets = 2^bits) |
 //! | 1 | number of categories K, then K bytes: category codes |
 //! | 4 × 4 | attack scale, attack bias, threshold (logit), category scale (f32) |
