@@ -211,14 +211,17 @@ impl Engine {
 
         // The normalized view is lower-cased: the cue words are looked for once, there.
         let meta_cue = !findings.is_empty() && score::has_meta_cue(&views[0].text);
+        // Whether each finding was lowered because the text quotes or discusses it.
+        let mut discussed = Vec::with_capacity(findings.len());
         for f in &mut findings {
-            if !f.category.is_data()
-                && score::is_discussion(text, meta_cue, f.span.start, f.span.end)
-            {
+            let lowered = !f.category.is_data()
+                && score::is_discussion(text, meta_cue, f.span.start, f.span.end);
+            if lowered {
                 f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
                 f.message
                     .push_str(" (lowered: the text quotes or discusses this)");
             }
+            discussed.push(lowered);
             f.severity = Severity::from_score(f.score);
         }
         if !self.known.is_empty() {
@@ -230,8 +233,32 @@ impl Engine {
         }
         if let Some(model) = &self.model {
             let finding = model.assess(&views[0], text);
-            findings.extend(finding.filter(|f| self.config.is_enabled(&f.rule_id, f.category)));
-            score::corroborate_model(&mut findings);
+            if let Some(mut f) = finding.filter(|f| self.config.is_enabled(&f.rule_id, f.category))
+            {
+                // The model reads quoted attacks too: where every attack the rules found is one
+                // the text quotes or discusses, the model's finding is lowered the same way, and
+                // a discussed finding does not corroborate it.
+                // Known-attack findings come after `discussed`: they count as not discussed.
+                let support: Vec<bool> = (0..findings.len())
+                    .map(|i| !discussed.get(i).copied().unwrap_or(false))
+                    .collect();
+                let attacks: Vec<bool> = findings
+                    .iter()
+                    .zip(&support)
+                    .filter(|(g, _)| score::supports_model(g))
+                    .map(|(_, &s)| s)
+                    .collect();
+                if !attacks.is_empty() && attacks.iter().all(|s| !s) {
+                    f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
+                    f.severity = Severity::from_score(f.score);
+                    f.message
+                        .push_str(" (lowered: the text quotes or discusses this)");
+                    findings.push(f);
+                } else {
+                    findings.push(f);
+                    score::corroborate_model(&mut findings, &support);
+                }
+            }
         }
         let mut findings = strongest_per_rule(findings);
         self.add_dlp_findings(text, &mut findings);

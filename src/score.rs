@@ -48,14 +48,14 @@ pub const MODEL_CORROBORATED_SCORE: u8 = 80;
 
 /// Raises the learned model's finding when another attack or obfuscation finding supports it:
 /// the model alone only warns, the model and a second, independent signal block.
-pub fn corroborate_model(findings: &mut [Finding]) {
+/// `may_support[i]` says whether finding `i` may count (a finding the text only quotes or
+/// discusses may not); findings past its end may.
+pub fn corroborate_model(findings: &mut [Finding], may_support: &[bool]) {
     let support = findings
         .iter()
-        .filter(|f| {
-            !f.rule_id.starts_with("model.")
-                && !f.category.is_data()
-                && f.rule_id != "input.truncated"
-        })
+        .enumerate()
+        .filter(|(i, f)| may_support.get(*i).copied().unwrap_or(true) && supports_model(f))
+        .map(|(_, f)| f)
         .max_by_key(|f| f.score)
         .map(|f| f.rule_id.clone());
     let Some(support) = support else {
@@ -69,6 +69,12 @@ pub fn corroborate_model(findings: &mut [Finding]) {
         f.severity = Severity::from_score(f.score);
         f.message.push_str(&format!(" (corroborated by {support})"));
     }
+}
+
+/// Whether a finding is an attack or disguise signal that can back the learned model: not the
+/// model itself, not personal data or secrets, not the truncation notice.
+pub fn supports_model(f: &Finding) -> bool {
+    !f.rule_id.starts_with("model.") && !f.category.is_data() && f.rule_id != "input.truncated"
 }
 
 /// Combines findings into the text's risk score. Personal data neither adds up nor
