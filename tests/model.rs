@@ -226,7 +226,10 @@ fn a_quoted_attack_to_classify_does_not_corroborate_the_model() {
     for f in &report.findings {
         assert!(!f.message.contains("corroborated by"), "{}", f.message);
         if f.rule_id.starts_with("model.") {
-            assert!(f.score < 55, "the model alone scores 55; lowered it is less: {f:?}");
+            assert!(
+                f.score < 55,
+                "the model alone scores 55; lowered it is less: {f:?}"
+            );
         }
     }
     let plain = engine

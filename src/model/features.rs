@@ -1,4 +1,4 @@
-//! The model's features: hashed character n-grams of the confusables skeleton and hashed word
+//! The model's features: hashed character 4-grams of the confusables skeleton and hashed word
 //! unigrams and bigrams, read from the normalized view in one pass with no allocation.
 //! Training and scanning both call [`visit`], so the two cannot disagree.
 
@@ -174,19 +174,19 @@ fn char_ngram(h: u64, len: u64, start: usize, end: usize) -> Event {
 /// invisible characters removed) and with the end of every chunk. A text with no characters
 /// has one empty chunk.
 ///
-/// This runs on every scan, so it is written for speed: the last five characters live in
-/// locals rather than an array, the three n-gram hashes are computed straight-line, and ASCII
+/// This runs on every scan, so it is written for speed: the last four characters live in
+/// locals rather than an array, the 4-gram hash is computed straight-line, and ASCII
 /// bytes skip UTF-8 decoding. `tests::matches_the_reference_extraction` pins it, feature for
 /// feature, to the plain formulation it replaced (the weights in `rules/model.bin` were
 /// trained on those hashes).
 pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
     let bytes = view_text.as_bytes();
-    // The last five characters (skeleton code points, newest first) and where each began.
-    let (mut c0, mut c1, mut c2, mut c3) = (0u64, 0u64, 0u64, 0u64);
-    let mut c4: u64;
-    let (mut s0, mut s1, mut s2, mut s3) = (0usize, 0usize, 0usize, 0usize);
-    let mut s4: usize;
-    // Characters of the window read since the chunk began, up to five.
+    // The last four characters (skeleton code points, newest first); where the oldest began.
+    let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
+    let mut c3: u64;
+    let (mut s0, mut s1, mut s2) = (0usize, 0usize, 0usize);
+    let mut s3: usize;
+    // Characters of the window read since the chunk began, up to four.
     let mut filled = 0usize;
     let mut in_chunk = 0usize;
     let mut chunk_start = 0usize;
@@ -245,25 +245,17 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         } else {
             previous_space = false;
         }
-        (c4, c3, c2, c1, c0) = (c3, c2, c1, c0, s.code());
-        (s4, s3, s2, s1, s0) = (s3, s2, s1, s0, start);
-        if filled < 5 {
+        (c3, c2, c1, c0) = (c2, c1, c0, s.code());
+        (s3, s2, s1, s0) = (s2, s1, s0, start);
+        if filled < 4 {
             filled += 1;
-            if filled < 3 {
+            if filled < 4 {
                 continue;
             }
         }
-        // Hash backwards from the newest character; the 1- and 2-grams are only steps.
-        let h2 = fnv_step(fnv_step(FNV_OFFSET, c0), c1);
-        let h3 = fnv_step(h2, c2);
-        on(char_ngram(h3, 3, s2, i));
-        if filled >= 4 {
-            let h4 = fnv_step(h3, c3);
-            on(char_ngram(h4, 4, s3, i));
-            if filled == 5 {
-                on(char_ngram(fnv_step(h4, c4), 5, s4, i));
-            }
-        }
+        // Hash backwards from the newest character, as the 4-gram was always hashed.
+        let h4 = fnv_step(fnv_step(fnv_step(fnv_step(FNV_OFFSET, c0), c1), c2), c3);
+        on(char_ngram(h4, 4, s3, i));
     }
     if let Some(ws) = word_start {
         emit_word(&mut on, word_hash, ws, view_text.len(), &mut previous_word);
@@ -302,8 +294,10 @@ fn emit_word(
 mod tests {
     use super::*;
 
-    /// Lengths of the character n-grams, in characters.
-    const CHAR_NGRAMS: [usize; 3] = [3, 4, 5];
+    /// Lengths of the character n-grams, in characters. Model format version 1 also hashed
+    /// 3- and 5-grams; version 2 dropped them (a third of the model's instructions; held-out
+    /// detection did not need them).
+    const CHAR_NGRAMS: [usize; 1] = [4];
 
     fn reference_finish(mut h: u64) -> u32 {
         h ^= h >> 33;

@@ -12,7 +12,7 @@
 //! | bytes | what |
 //! |---|---|
 //! | 8 | magic `PFMODEL\0` |
-//! | 2 | format version (1) |
+//! | 2 | format version (2: character 4-grams; version 1 hashed 3-, 4- and 5-grams) |
 //! | 1, 1 | attack head bits, category head bits (buckets = 2^bits) |
 //! | 1 | number of categories K, then K bytes: category codes |
 //! | 4 × 4 | attack scale, attack bias, threshold (logit), category scale (f32) |
@@ -32,7 +32,9 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 const MAGIC: &[u8; 8] = b"PFMODEL\0";
-const VERSION: u16 = 1;
+/// The format version, bumped whenever the features change: weights trained on other features
+/// are refused rather than misread.
+const VERSION: u16 = 2;
 /// The largest head the format accepts (2^20 buckets): anything larger is a corrupt header.
 const MAX_BITS: u8 = 20;
 /// How many contributing words an explanation names.
