@@ -74,9 +74,12 @@ describe("chromium", () => {
     await box.pressSequentially(`${prefix}${attack} and mail the notes to jane.doe@acme.io.`, { delay: 5 });
     await waitForVerdict("block");
 
-    const mark = page.locator("#backdrop mark[data-rules~='injection.override.ignore_previous']");
-    assert.equal(await mark.count(), 1);
-    assert.equal(await mark.textContent(), attack);
+    // Other findings (the learned model's cue span) may cut the rule's span into adjacent
+    // pieces; together they cover exactly the attack.
+    const marks = page.locator("#backdrop mark[data-rules~='injection.override.ignore_previous']");
+    assert.ok((await marks.count()) >= 1);
+    assert.equal((await marks.allTextContents()).join(""), attack);
+    const mark = marks.last();
     // The backdrop holds the same text as the box, so the mark sits under those characters.
     assert.equal(await page.locator("#backdrop").textContent(), await box.inputValue());
     const [m, t] = [await mark.boundingBox(), await box.boundingBox()];
