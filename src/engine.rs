@@ -24,6 +24,13 @@ use std::sync::Arc;
 const EXCERPT_CHARS: usize = 120;
 /// Share of its score a finding keeps when the text only discusses the attack.
 const DISCUSSION_FACTOR: f64 = 0.6;
+
+/// Lowers a finding that the text only quotes or discusses, and says so in its message.
+fn lower_as_discussion(f: &mut Finding) {
+    f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
+    f.message
+        .push_str(" (lowered: the text quotes or discusses this)");
+}
 /// Points a rule finding gains when it was found only after undoing a disguise.
 const HIDDEN_MATCH_BONUS: u8 = 10;
 
@@ -217,9 +224,7 @@ impl Engine {
             let lowered = !f.category.is_data()
                 && score::is_discussion(text, meta_cue, f.span.start, f.span.end);
             if lowered {
-                f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
-                f.message
-                    .push_str(" (lowered: the text quotes or discusses this)");
+                lower_as_discussion(f);
             }
             discussed.push(lowered);
             f.severity = Severity::from_score(f.score);
@@ -230,6 +235,8 @@ impl Engine {
                     .finding(views, text.len())
                     .filter(|f| self.config.is_enabled(&f.rule_id, f.category)),
             );
+            // Known-attack findings are never discussion.
+            discussed.resize(findings.len(), false);
         }
         if let Some(model) = &self.model {
             let finding = model.assess(&views[0], text);
@@ -238,25 +245,19 @@ impl Engine {
                 // The model reads quoted attacks too: where every attack the rules found is one
                 // the text quotes or discusses, the model's finding is lowered the same way, and
                 // a discussed finding does not corroborate it.
-                // Known-attack findings come after `discussed`: they count as not discussed.
-                let support: Vec<bool> = (0..findings.len())
-                    .map(|i| !discussed.get(i).copied().unwrap_or(false))
-                    .collect();
-                let attacks: Vec<bool> = findings
+                let mut backing = findings
                     .iter()
-                    .zip(&support)
+                    .zip(&discussed)
                     .filter(|(g, _)| score::supports_model(g))
-                    .map(|(_, &s)| s)
-                    .collect();
-                if !attacks.is_empty() && attacks.iter().all(|s| !s) {
-                    f.score = (f64::from(f.score) * DISCUSSION_FACTOR).round() as u8;
+                    .peekable();
+                let only_discussed = backing.peek().is_some() && backing.all(|(_, &d)| d);
+                if only_discussed {
+                    lower_as_discussion(&mut f);
                     f.severity = Severity::from_score(f.score);
-                    f.message
-                        .push_str(" (lowered: the text quotes or discusses this)");
                     findings.push(f);
                 } else {
                     findings.push(f);
-                    score::corroborate_model(&mut findings, &support);
+                    score::corroborate_model(&mut findings, &discussed);
                 }
             }
         }

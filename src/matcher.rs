@@ -6,10 +6,10 @@
 //! Keywords are split by alphabet: the ASCII ones in one automaton, which reads every view,
 //! and the others (Cyrillic, CJK, ...) in a second one that reads only views holding non-ASCII
 //! bytes, since ASCII text cannot contain them. That second automaton is built on the first
-//! such view, so that an engine which only ever sees ASCII text never pays for it. Natively the ASCII automaton is a DFA (one
-//! table lookup a byte; ~4 MB, built in ~10 ms with the engine); in WebAssembly, where the
-//! engine is built at an isolate's start-up, both are contiguous NFAs, which build in a
-//! fraction of that. Both are driven by one loop over the bytes, monomorphized per automaton
+//! such view, so that an engine which only ever sees ASCII text never pays for it. Natively
+//! the ASCII automaton is a DFA (one table lookup a byte; ~4 MB, built in ~10 ms with the
+//! engine); in WebAssembly, where the engine is built at an isolate's start-up, both are
+//! contiguous NFAs, which build in a fraction of that. Both are driven by one loop over the bytes, monomorphized per automaton
 //! type, that only records which keywords occurred.
 
 use crate::normalize::View;

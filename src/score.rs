@@ -48,13 +48,12 @@ pub const MODEL_CORROBORATED_SCORE: u8 = 80;
 
 /// Raises the learned model's finding when another attack or obfuscation finding supports it:
 /// the model alone only warns, the model and a second, independent signal block.
-/// `may_support[i]` says whether finding `i` may count (a finding the text only quotes or
-/// discusses may not); findings past its end may.
-pub fn corroborate_model(findings: &mut [Finding], may_support: &[bool]) {
+/// A finding `i` with `discussed[i]` set (the text only quotes or discusses it) does not count.
+pub fn corroborate_model(findings: &mut [Finding], discussed: &[bool]) {
     let support = findings
         .iter()
         .enumerate()
-        .filter(|(i, f)| may_support.get(*i).copied().unwrap_or(true) && supports_model(f))
+        .filter(|(i, f)| !discussed.get(*i).copied().unwrap_or(false) && supports_model(f))
         .map(|(_, f)| f)
         .max_by_key(|f| f.score)
         .map(|f| f.rule_id.clone());
