@@ -27,6 +27,32 @@ const jsGz = jsFiles.reduce((n, f) => n + gz(f), 0);
 const wasmRaw = readFileSync(join(pkg, "promptfence_bg.wasm")).length;
 console.log(`size: promptfence_bg.wasm ${kb(wasmRaw)} raw, ${kb(wasmGz)} gzipped; JS (${jsFiles.length} files: ${jsFiles.join(", ")}) ${kb(jsGz)} gzipped; total ${kb(wasmGz + jsGz)} gzipped`);
 
+// Where the module's bytes go: each section gzipped on its own (code = compiled functions;
+// data = static data: rule text, the model, Unicode tables, strings).
+function wasmSections(bytes) {
+  const sections = [];
+  let p = 8;
+  const leb = () => {
+    let r = 0, shift = 0, b;
+    do {
+      b = bytes[p++];
+      r += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return r;
+  };
+  const names = { 0: "custom", 1: "type", 2: "import", 3: "function", 7: "export", 9: "elem", 10: "code", 11: "data" };
+  while (p < bytes.length) {
+    const id = bytes[p++];
+    const len = leb();
+    sections.push({ name: names[id] ?? `section ${id}`, raw: len, gz: gzipSync(bytes.subarray(p, p + len), { level: 9 }).length });
+    p += len;
+  }
+  return sections;
+}
+const big = wasmSections(readFileSync(join(pkg, "promptfence_bg.wasm"))).filter((s) => s.name === "code" || s.name === "data");
+console.log(`      wasm sections, each gzipped alone: ${big.map((s) => `${s.name} ${kb(s.raw)} raw / ${kb(s.gz)} gz`).join("; ")}`);
+
 // --- start-up: Node ---------------------------------------------------------------------
 // A benign first text compiles the few rules its words trigger; an attack compiles the rules
 // of the attack, which is the first scan's worst case.
