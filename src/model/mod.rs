@@ -4,8 +4,8 @@
 //!
 //! One head gives an attack score (logistic regression); a second, smaller head says which
 //! attack category the text looks like, and is read only when the first one fires. Weights are
-//! quantized to four bits (−7 to 7 times a scale per head), so that the file is small and the
-//! many zero weights compress, and embedded at build time from `rules/model.bin`, which
+//! quantized to four bits (at most −7 to 7 times a scale per head; training uses −5 to 5), so
+//! that the file is small and the many zero weights compress, and embedded at build time from `rules/model.bin`, which
 //! `promptfence train` writes (see [`train`]). The loader widens them to one byte each: the
 //! scan reads a byte per feature, as before.
 //!
