@@ -57,6 +57,7 @@ EVAL:
 TRAIN:
     TRAINING OPTIONS: --seed N --source-weight P --target-fp R --source-fp R
                       --folds-by source|text --epochs N --l2 X
+                      --attack-bits A --category-bits C --levels L
     Trains the learned model (see the README) from corpus records
     (harmful_request left out), case files and rule-pack examples; the same files and seed
     give the same bytes. An example of a source (corpus repository or file) with n examples
@@ -65,6 +66,9 @@ TRAIN:
     fold (--target-fp R, default 0.004), and at most R of any one source's (--source-fp R,
     default 0.03). Folds hold whole sources (--folds-by source, the default) or texts
     (--folds-by text); --epochs N (default 8) and --l2 X (default 0.00001) tune the fit.
+    The attack head has 2^A weights (default 15), the category head K x 2^C (default 10);
+    weights are quantized to -L to L times a scale (--levels L, 1 to 7; default 5), four
+    bits each in the file: fewer buckets and levels give a smaller file.
 
 EVAL --leave-one-source-out:
     For each source (repository) of DATA.jsonl: train on every other source plus EXTRA files,
@@ -128,7 +132,7 @@ const FLAGS: [&str; 9] = [
     "--no-model",
 ];
 /// Options that take a value and belong to one subcommand.
-const VALUES: [&str; 17] = [
+const VALUES: [&str; 20] = [
     "--file",
     "--show",
     "--limit",
@@ -146,6 +150,9 @@ const VALUES: [&str; 17] = [
     "--folds-by",
     "--l2",
     "--epochs",
+    "--attack-bits",
+    "--category-bits",
+    "--levels",
 ];
 
 fn parse(args: &[String]) -> Result<Args, String> {

@@ -141,7 +141,7 @@ fn load_jsonl(path: &str, text: &str) -> Result<Vec<Labelled>, String> {
 }
 
 /// The training options from the command line (`--seed N`, `--source-weight P`,
-/// `--target-fp R`, `--source-fp R`).
+/// `--target-fp R`, `--source-fp R`, `--attack-bits A`, `--category-bits C`, `--levels L`...).
 pub(crate) fn options(args: &Args) -> Result<TrainOptions, String> {
     let mut opts = TrainOptions::default();
     if let Some(v) = args.value("--seed") {
@@ -181,6 +181,25 @@ pub(crate) fn options(args: &Args) -> Result<TrainOptions, String> {
             "text" => false,
             _ => return Err(format!("--folds-by takes source or text, not `{v}`")),
         };
+    }
+    for (flag, bits) in [
+        ("--attack-bits", &mut opts.attack_bits),
+        ("--category-bits", &mut opts.category_bits),
+    ] {
+        if let Some(v) = args.value(flag) {
+            *bits = v
+                .parse()
+                .ok()
+                .filter(|b: &u8| (1..=20).contains(b))
+                .ok_or_else(|| format!("{flag} takes a number from 1 to 20, not `{v}`"))?;
+        }
+    }
+    if let Some(v) = args.value("--levels") {
+        opts.levels = v
+            .parse()
+            .ok()
+            .filter(|l: &i8| (1..=promptfence::model::MAX_WEIGHT).contains(l))
+            .ok_or_else(|| format!("--levels takes a number from 1 to 7, not `{v}`"))?;
     }
     if let Some(v) = args.value("--source-weight") {
         opts.source_weight_power = v

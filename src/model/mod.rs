@@ -4,21 +4,23 @@
 //!
 //! One head gives an attack score (logistic regression); a second, smaller head says which
 //! attack category the text looks like, and is read only when the first one fires. Weights are
-//! quantized to one byte and embedded at build time from `rules/model.bin`, which
-//! `promptfence train` writes (see [`train`]).
+//! quantized to four bits (at most −7 to 7 times a scale per head; training uses −5 to 5), so
+//! that the file is small and the many zero weights compress, and embedded at build time from `rules/model.bin`, which
+//! `promptfence train` writes (see [`train`]). The loader widens them to one byte each: the
+//! scan reads a byte per feature, as before.
 //!
 //! # File format (little-endian)
 //!
 //! | bytes | what |
 //! |---|---|
 //! | 8 | magic `PFMODEL\0` |
-//! | 2 | format version (2: character 4-grams; version 1 hashed 3-, 4- and 5-grams) |
+//! | 2 | format version (3: four-bit weights; 2 had one-byte weights; 1 hashed 3-, 4- and 5-grams) |
 //! | 1, 1 | attack head bits, category head bits (buckets = 2^bits) |
 //! | 1 | number of categories K, then K bytes: category codes |
 //! | 4 × 4 | attack scale, attack bias, threshold (logit), category scale (f32) |
 //! | 4 × K | category biases (f32) |
-//! | 2^a | attack weights (i8) |
-//! | K × 2^c | category weights (i8), K per bucket |
+//! | 2^a / 2 | attack weights, four-bit two's complement, two per byte (even bucket in the low nibble) |
+//! | K × 2^c / 2 | category weights, K per bucket, packed the same way |
 //! | 8 | FNV-1a 64 checksum of everything before it |
 
 pub mod features;
@@ -32,9 +34,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 const MAGIC: &[u8; 8] = b"PFMODEL\0";
-/// The format version, bumped whenever the features change: weights trained on other features
-/// are refused rather than misread.
-const VERSION: u16 = 2;
+/// The format version, bumped whenever the features or the weights' encoding change: a file of
+/// another version is refused rather than misread.
+const VERSION: u16 = 3;
+/// The largest weight magnitude a four-bit weight holds (the quantizer's range is symmetric).
+pub const MAX_WEIGHT: i8 = 7;
 /// The largest head the format accepts (2^20 buckets): anything larger is a corrupt header.
 const MAX_BITS: u8 = 20;
 /// How many contributing words an explanation names.
@@ -147,13 +151,26 @@ impl<'a> Reader<'a> {
         }
         Ok(v)
     }
-    fn i8s(&mut self, n: usize, what: &str) -> Result<Vec<i8>, Error> {
+    /// `n` four-bit weights, two per byte, widened to one byte each.
+    fn nibbles(&mut self, n: usize, what: &str) -> Result<Vec<i8>, Error> {
         Ok(self
-            .take(n, what)?
+            .take(n / 2, what)?
             .iter()
-            .map(|&b| i8::from_le_bytes([b]))
+            .flat_map(|&b| [nibble(b & 0x0f), nibble(b >> 4)])
             .collect())
     }
+}
+
+/// A four-bit two's-complement value.
+fn nibble(bits: u8) -> i8 {
+    ((bits << 4) as i8) >> 4
+}
+
+/// Two weights in one byte, the first in the low nibble (each must be within −8 to 7).
+fn pack(pair: &[i8]) -> u8 {
+    let low = pair.first().copied().unwrap_or(0) as u8 & 0x0f;
+    let high = pair.get(1).copied().unwrap_or(0) as u8 & 0x0f;
+    low | high << 4
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
@@ -217,8 +234,8 @@ impl Model {
         let category_bias = (0..k)
             .map(|_| r.f32("category bias"))
             .collect::<Result<Vec<_>, _>>()?;
-        let attack = r.i8s(1usize << attack_bits, "attack weights")?;
-        let category_weights = r.i8s(k << category_bits, "category weights")?;
+        let attack = r.nibbles(1usize << attack_bits, "attack weights")?;
+        let category_weights = r.nibbles(k << category_bits, "category weights")?;
         if r.at != body.len() {
             return Err(invalid(format!(
                 "{} bytes left over after the weights",
@@ -241,7 +258,8 @@ impl Model {
 
     /// The file form of the model (what [`Model::from_bytes`] reads).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.attack.len() + self.category_weights.len());
+        let mut out =
+            Vec::with_capacity(64 + (self.attack.len() + self.category_weights.len()) / 2);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.push(self.attack_bits);
@@ -259,8 +277,8 @@ impl Model {
         for v in &self.category_bias {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend(self.attack.iter().map(|w| w.to_le_bytes()[0]));
-        out.extend(self.category_weights.iter().map(|w| w.to_le_bytes()[0]));
+        out.extend(self.attack.chunks(2).map(pack));
+        out.extend(self.category_weights.chunks(2).map(pack));
         let sum = checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -495,6 +513,33 @@ mod tests {
         }
         let err = Model::from_bytes(b"PK\x03\x04 a zip file, not a model").unwrap_err();
         assert!(err.message().contains("bad magic"), "{err}");
+    }
+
+    #[test]
+    fn a_file_of_another_format_version_is_refused_with_both_versions() {
+        let mut m = tiny().to_bytes();
+        m[8..10].copy_from_slice(&2u16.to_le_bytes());
+        let body = m.len() - 8;
+        let sum = checksum(&m[..body]);
+        m[body..].copy_from_slice(&sum.to_le_bytes());
+        let err = Model::from_bytes(&m).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidModel);
+        assert!(
+            err.message()
+                .contains("format version 2, this build reads version 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn four_bit_weights_pack_two_to_a_byte_and_keep_their_sign() {
+        let m = tiny();
+        let bytes = m.to_bytes();
+        // 16 attack weights and 2 × 4 category weights, half a byte each.
+        assert_eq!(bytes.len(), 8 + 2 + 2 + 1 + 2 + 16 + 8 + 8 + 4 + 8);
+        let again = Model::from_bytes(&bytes).expect("reads back");
+        assert_eq!(again.attack, (-8..8).collect::<Vec<i8>>());
+        assert_eq!(again.category_weights, vec![1, -1, 2, -2, 3, -3, 4, -4]);
     }
 
     #[test]

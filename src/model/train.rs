@@ -14,7 +14,7 @@
 //! not become the model's idea of what benign text looks like.
 
 use super::features::{self, Event, Norm};
-use super::{is_model_category, Model, CATEGORY_CODES};
+use super::{is_model_category, Model, CATEGORY_CODES, MAX_WEIGHT};
 use crate::finding::Category;
 use crate::normalize;
 
@@ -32,7 +32,7 @@ pub struct Example {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainOptions {
     pub seed: u64,
-    /// The attack head has 2^attack_bits weights (one byte each).
+    /// The attack head has 2^attack_bits weights (four bits each in the file).
     pub attack_bits: u8,
     /// The category head has K × 2^category_bits weights.
     pub category_bits: u8,
@@ -55,14 +55,17 @@ pub struct TrainOptions {
     /// Folds hold whole sources (by a hash of the source's name) rather than texts, so that
     /// the out-of-fold scores are those of sources the fold's model never saw.
     pub fold_by_source: bool,
+    /// Weights are quantized to −levels to levels times a scale (at most [`MAX_WEIGHT`]):
+    /// fewer levels leave more weights at zero, and a smaller file.
+    pub levels: i8,
 }
 
 impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
             seed: 1,
-            attack_bits: 16,
-            category_bits: 12,
+            attack_bits: 15,
+            category_bits: 10,
             epochs: 8,
             learning_rate: 0.1,
             l2: 1e-5,
@@ -72,6 +75,7 @@ impl Default for TrainOptions {
             min_threshold: 0.0,
             source_weight_power: 0.5,
             fold_by_source: true,
+            levels: 5,
         }
     }
 }
@@ -181,23 +185,20 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Quantizes weights to i8 with one scale; the few largest weights saturate rather than
-/// squeeze every other weight into a handful of levels.
-fn quantize(weights: &[f32]) -> (f32, Vec<i8>) {
-    let mut magnitudes: Vec<f32> = weights
-        .iter()
-        .map(|w| w.abs())
-        .filter(|&w| w > 0.0)
-        .collect();
-    if magnitudes.is_empty() {
+/// Quantizes weights to −levels to levels times one scale, the largest magnitude over
+/// `levels`: the steps are coarse, so every weight under half a step becomes zero, and the many
+/// zeros are what make the file compress (clamping the largest weights instead, for finer
+/// steps, gave a larger file for no better recall).
+fn quantize(weights: &[f32], levels: i8) -> (f32, Vec<i8>) {
+    let largest = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+    if largest == 0.0 {
         return (1.0, vec![0; weights.len()]);
     }
-    magnitudes.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((magnitudes.len() - 1) as f64 * 0.999).round() as usize;
-    let scale = (magnitudes[rank] / 127.0).max(f32::MIN_POSITIVE);
+    let top = f32::from(levels.clamp(1, MAX_WEIGHT));
+    let scale = (largest / top).max(f32::MIN_POSITIVE);
     let q = weights
         .iter()
-        .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8)
+        .map(|w| (w / scale).round().clamp(-top, top) as i8)
         .collect();
     (scale, q)
 }
@@ -258,7 +259,7 @@ fn train_attack(examples: &[&Prepared], opts: &TrainOptions, seed: u64) -> (f32,
             b -= 0.01 * g;
         }
     }
-    let (scale, q) = quantize(&w);
+    let (scale, q) = quantize(&w, opts.levels);
     (scale, b, q)
 }
 
@@ -329,7 +330,7 @@ fn train_categories(
             }
         }
     }
-    let (scale, q) = quantize(&w);
+    let (scale, q) = quantize(&w, opts.levels);
     (scale, b, q)
 }
 
