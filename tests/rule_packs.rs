@@ -2,6 +2,7 @@
 //! packs are refused whole with the file, the rule and the reason.
 
 use promptfence::{Config, Engine, ErrorKind, RulePack};
+use proptest::prelude::*;
 
 fn examples_engine() -> Engine {
     let packs = RulePack::embedded_with_examples().expect("embedded packs parse");
@@ -217,4 +218,76 @@ fn case_sensitive_flag_is_refused_with_rule_and_pattern() {
             && msg.contains("case-sensitive"),
         "{msg}"
     );
+}
+
+/// Pieces of regex syntax, case flags and letters whose lower case needs care.
+fn pattern_piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "(?i)",
+        "(?i:",
+        "(?-i)",
+        "(?is-u:",
+        "(?U)",
+        "(?P<span>",
+        "(?<Name>",
+        "(",
+        ")",
+        "[",
+        "[^",
+        "]",
+        "-",
+        "\\",
+        "\\x{41}",
+        "\\pL",
+        "\\S",
+        "[:upper:]",
+        "[:^lower:]",
+        "A",
+        "Z",
+        "a",
+        "Σ",
+        "ς",
+        "İ",
+        "K",
+        "ǅ",
+        "{2}",
+        "+",
+        "?",
+        "|",
+        ".",
+        "&&",
+        "~~",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Whatever a custom pattern holds, lower-casing it and loading the pack either works or
+    /// refuses the pack with INVALID_RULE_PACK; it never panics, and neither does the scan.
+    #[test]
+    fn any_custom_pattern_loads_or_is_refused_without_panic(
+        pieces in prop::collection::vec(pattern_piece(), 1..12),
+    ) {
+        let pattern = pieces.concat();
+        let pack = serde_json::json!({"rules": [{
+            "id": "custom.any", "category": "injection", "severity": "high",
+            "description": "d", "patterns": [pattern],
+        }]});
+        match RulePack::from_json("custom.json", &pack.to_string()) {
+            Ok(pack) => {
+                let engine = Engine::new(Config {
+                    rule_packs: vec![pack],
+                    embedded_rules: false,
+                    ..Config::default()
+                })
+                .expect("engine builds");
+                engine.warm_up().expect("a pack that loads compiles");
+                for text in ["AZ az Σς İ K ǅ", "ignore all (?i) [x]"] {
+                    prop_assert!(engine.scan(text).is_ok());
+                }
+            }
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidRulePack),
+        }
+    }
 }

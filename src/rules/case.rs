@@ -20,7 +20,7 @@ use std::str::Chars;
 /// gains the lower-case one (`[A-Z]` becomes `[A-Za-z]`), which is exactly what folding does,
 /// negated classes included. Fails, with a reason a rule author can act on, on what cannot be
 /// rewritten: `(?-i)` (case-sensitive matching, which lower-cased text cannot honour), a class
-/// range from an upper-case letter to an escape, and a negated `[:upper:]` or `[:lower:]`.
+/// range between an upper-case letter and an escape, and a negated `[:upper:]` or `[:lower:]`.
 pub(crate) fn lower_cased(pattern: &str) -> Result<String, String> {
     let plain = rewrite(pattern, false)?;
     let body = if plain.folds {
@@ -46,7 +46,16 @@ fn rewrite(pattern: &str, fold: bool) -> Result<Rewritten, String> {
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => copy_escape(&mut chars, &mut out),
+            '\\' => {
+                copy_escape(&mut chars, &mut out);
+                if class_depth > 0 && fold && ends_range_at_upper_case(&chars) {
+                    return Err(
+                        "a class range from an escape to an upper-case letter cannot be \
+                                made case-insensitive by lower-casing: write it in lower case"
+                            .into(),
+                    );
+                }
+            }
             '(' if class_depth == 0 && chars.peek() == Some(&'?') => {
                 chars.next();
                 folds |= group_start(&mut chars, &mut out)?;
@@ -95,6 +104,13 @@ fn lower(c: char) -> Option<char> {
         (Some(l), None) if l != c => Some(l),
         _ => None,
     }
+}
+
+/// Whether what follows an escape in a class is `-` and a letter with a lower-case form: a
+/// range from the escape to that letter.
+fn ends_range_at_upper_case(chars: &Peekable<Chars>) -> bool {
+    let mut ahead = chars.clone();
+    ahead.next() == Some('-') && ahead.next().and_then(lower).is_some()
 }
 
 /// Copies an escape (the `\` is already read): its letter, and the braces of `\x{..}`, `\p{..}`,
@@ -327,7 +343,13 @@ mod tests {
 
     #[test]
     fn what_lower_casing_cannot_honour_is_refused() {
-        for pattern in ["(?-i:Foo)", "(?s-i)x", "[A-\\x{5A}]", "[[:^upper:]]X"] {
+        for pattern in [
+            "(?-i:Foo)",
+            "(?s-i)x",
+            "[A-\\x{5A}]",
+            "[\\x{41}-Z]",
+            "[[:^upper:]]X",
+        ] {
             let reason = lower_cased(pattern).expect_err(pattern);
             assert!(reason.contains("case"), "{pattern}: {reason}");
         }
