@@ -131,9 +131,11 @@ fn has_span_group(pattern: &str) -> bool {
 ///
 /// Built with regex-automata's meta engine, configured as `regex::bytes::Regex` is (no UTF-8
 /// requirement on the haystack or on empty matches, leftmost-first), less two things the rules
-/// do not need and that were a third of the compile time: a literal prefilter (a rule's regex
-/// runs only where the matcher's keyword automaton found one of its keywords) and capture
-/// groups, kept only when `captures` says the rule reports a named part of its match.
+/// do not need: a literal prefilter (a rule's regex runs only where the matcher's keyword
+/// automaton found one of its keywords) and capture groups, kept only when `captures` says the
+/// rule reports a named part of its match. Without the prefilter, `promptfence rules` (which
+/// compiles every rule) runs 13% fewer instructions; a 1 KB benign scan natively takes ~1 µs
+/// more (13.6 against 12.5 µs p50), as a rule's regex no longer skips ahead to its literals.
 pub(crate) fn build_regex(pattern: &str, captures: bool) -> Result<Regex, String> {
     let which = if captures {
         WhichCaptures::All
