@@ -17,7 +17,8 @@ use crate::rules::Rule;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::{Anchored, MatchKind};
-use regex::bytes::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::{Input, PatternID};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -148,12 +149,17 @@ pub struct Matcher {
 
 /// The range of the `span*` group that took part in the match starting at `start`, if any.
 fn reported_part(re: &Regex, text: &[u8], start: usize) -> Option<(usize, usize)> {
-    let caps = re.captures_at(text, start)?;
-    re.capture_names()
+    let mut caps = re.create_captures();
+    re.search_captures(&Input::new(text).range(start..), &mut caps);
+    if !caps.is_match() {
+        return None;
+    }
+    re.group_info()
+        .pattern_names(PatternID::ZERO)
         .enumerate()
         .filter(|(_, name)| name.is_some_and(|n| n.starts_with("span")))
-        .find_map(|(i, _)| caps.get(i))
-        .map(|g| (g.start(), g.end()))
+        .find_map(|(i, _)| caps.get_group(i))
+        .map(|g| (g.start, g.end))
 }
 
 /// `start..end` widened to the characters it touches. Rules match bytes, and a byte-level

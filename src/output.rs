@@ -300,9 +300,11 @@ fn link_re() -> &'static Regex {
             // 4: autolink.
             r"|<((?:https?|ftp)://[^\s>]+)>",
             // 5: tag, 6: URL of an HTML attribute.
-            r#"|(?i:<(img|iframe|a|script|link|video|audio|source|embed|object|form|image)\b[^>]*?\b(?:src|href|data|action|poster)[ \t]*=[ \t]*["']?([^\s"'>]+))"#,
+            // Tag and attribute names in any case: ASCII folding (`-u`), as the crate is built
+            // without Unicode case tables.
+            r#"|<((?i-u:img|iframe|a|script|link|video|audio|source|embed|object|form|image))\b[^>]*?\b(?i-u:src|href|data|action|poster)[ \t]*=[ \t]*["']?([^\s"'>]+)"#,
             // 7: CSS url().
-            r#"|(?i:url\([ \t]*["']?([^\s"')]+))"#,
+            r#"|(?i-u:url)\([ \t]*["']?([^\s"')]+)"#,
         ))
         .expect("link regex compiles")
     })

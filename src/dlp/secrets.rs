@@ -246,7 +246,7 @@ fn assignment_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"(?i)((?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20})["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,})"#,
+            r#"((?i-u:(?:password|passwd|pwd|passphrase|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|bearer|token)[a-z0-9_.\-]{0,20}))["']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}["']?([^\s"'`,;<>]{8,})"#,
         )
         .expect("assignment regex compiles")
     })

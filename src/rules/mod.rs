@@ -8,9 +8,14 @@
 use crate::error::Error;
 use crate::finding::{Category, Severity};
 use crate::normalize::ViewKind;
+use case::lower_cased;
+use regex_automata::meta::{BuildError, Regex};
+use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::util::syntax;
 use serde::Deserialize;
 use std::collections::HashSet;
 
+mod case;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod yaml;
 
@@ -84,9 +89,10 @@ impl Rule {
     /// The rule's patterns as one regex. A pattern may name the part of its match to report
     /// with a group `(?P<span>...)` (for example to leave out the clause start it anchors on);
     /// each pattern's group is renamed `span0`, `span1`, ... so that the names stay distinct in
-    /// the combined regex. Case-insensitive only where that can matter (see [`grouped`]).
-    pub fn combined_pattern(&self) -> String {
-        let alternatives: Vec<String> = self
+    /// the combined regex. Patterns are lower-cased rather than folded (see [`lower_cased`]);
+    /// the error says why one cannot be.
+    pub fn combined_pattern(&self) -> Result<String, String> {
+        let alternatives = self
             .patterns
             .iter()
             .enumerate()
@@ -94,23 +100,27 @@ impl Rule {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
                     .replace("(?<span>", &format!("(?<span{i}>"));
-                grouped(&p)
+                lower_cased(&p)
             })
-            .collect();
-        alternatives.join("|")
+            .collect::<Result<Vec<String>, String>>()?;
+        Ok(alternatives.join("|"))
     }
 
     /// Whether one of the rule's patterns names the part of its match to report.
     pub fn has_span_group(&self) -> bool {
-        self.patterns
-            .iter()
-            .any(|p| p.contains("(?P<span>") || p.contains("(?<span>"))
+        self.patterns.iter().any(|p| has_span_group(p))
     }
 
-    /// Compiles the rule's patterns into one regex.
-    pub fn compile(&self) -> Result<regex::bytes::Regex, regex::Error> {
-        build_regex(&self.combined_pattern())
+    /// Compiles the rule's patterns into one regex, with capture groups only if one of them
+    /// names the part to report. The error says why a pattern does not compile.
+    pub fn compile(&self) -> Result<Regex, String> {
+        build_regex(&self.combined_pattern()?, self.has_span_group())
     }
+}
+
+/// Whether a pattern names the part of its match to report.
+fn has_span_group(pattern: &str) -> bool {
+    pattern.contains("(?P<span>") || pattern.contains("(?<span>")
 }
 
 /// Compiles a rule pattern. Rules match views of the text (UTF-8, never invalid), as bytes so
@@ -118,101 +128,42 @@ impl Rule {
 /// step instead of one per UTF-8 sequence of a Unicode class, which is what makes the big
 /// multilingual rules compile in a few milliseconds on first use. Spans are moved out to
 /// character boundaries where matches are reported ([`crate::matcher`]).
-pub(crate) fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-}
-
-/// A pattern as compiled: in a group `(?i:...)` if it needs case folding, else `(?:...)`.
 ///
-/// Every view is lower-cased (and NFKC-normalized), so a pattern written in lower case matches
-/// without folding, and folding is what makes a Unicode regex expensive to compile (folding
-/// `\S` or `\w` alone is most of the work). A pattern with an upper-case letter outside escapes
-/// (`\S`, `\x{93C}`) and group names (`(?P<span>`) gets folding. The Greek sigma is the one
-/// lower-case letter that needs it: lower-casing turns a final `Σ` into `σ`, not `ς`, so the
-/// two must be the same letter; it is written `[σς]` (`σς` inside a class) instead, which
-/// matches what folding would in a lower-cased view.
-fn grouped(pattern: &str) -> String {
-    if needs_folding(pattern) {
-        return format!("(?i:{pattern})");
-    }
-    let mut out = String::with_capacity(pattern.len() + 8);
-    out.push_str("(?:");
-    let mut class_depth = 0usize;
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                out.push(c);
-                if let Some(e) = chars.next() {
-                    out.push(e);
-                    if matches!(e, 'x' | 'p' | 'P' | 'u' | 'U') && chars.peek() == Some(&'{') {
-                        for b in chars.by_ref() {
-                            out.push(b);
-                            if b == '}' {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            '[' => {
-                class_depth += 1;
-                out.push(c);
-                // A `]` right after `[` or `[^` is a literal, not the end of the class.
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push(']');
-                    chars.next();
-                }
-            }
-            ']' if class_depth > 0 => {
-                class_depth -= 1;
-                out.push(c);
-            }
-            'σ' | 'ς' if class_depth > 0 => out.push_str("σς"),
-            'σ' | 'ς' => out.push_str("[σς]"),
-            _ => out.push(c),
-        }
-    }
-    out.push(')');
-    out
+/// Built with regex-automata's meta engine, configured as `regex::bytes::Regex` is (no UTF-8
+/// requirement on the haystack or on empty matches, leftmost-first), less two things the rules
+/// do not need: a literal prefilter (a rule's regex runs only where the matcher's keyword
+/// automaton found one of its keywords) and capture groups, kept only when `captures` says the
+/// rule reports a named part of its match. Without the prefilter, `promptfence rules` (which
+/// compiles every rule) runs 13% fewer instructions; a 1 KB benign scan natively takes ~1 µs
+/// more (13.6 against 12.5 µs p50), as a rule's regex no longer skips ahead to its literals.
+pub(crate) fn build_regex(pattern: &str, captures: bool) -> Result<Regex, String> {
+    let which = if captures {
+        WhichCaptures::All
+    } else {
+        WhichCaptures::Implicit
+    };
+    Regex::builder()
+        .syntax(syntax::Config::new().utf8(false))
+        .configure(
+            Regex::config()
+                .utf8_empty(false)
+                .auto_prefilter(false)
+                .which_captures(which)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT)),
+        )
+        .build(pattern)
+        .map_err(|e| build_error(&e))
 }
 
-/// Whether a pattern has an upper-case letter outside escapes and group names.
-fn needs_folding(pattern: &str) -> bool {
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('x' | 'p' | 'P' | 'u' | 'U') if chars.peek() == Some(&'{') => {
-                    chars.by_ref().find(|&c| c == '}');
-                }
-                Some('x') => {
-                    chars.next();
-                    chars.next();
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if c == '(' && chars.peek() == Some(&'?') {
-            // `(?P<name>`, `(?<name>`: the name is not text to match.
-            let rest: String = chars.clone().take(3).collect();
-            if rest.starts_with("?P<") || rest.starts_with("?<") {
-                chars.by_ref().find(|&c| c == '>');
-            }
-            continue;
-        }
-        if c.is_uppercase() {
-            return true;
-        }
+/// The reason a pattern does not compile, as the regex crate words it.
+fn build_error(e: &BuildError) -> String {
+    if let Some(syntax) = e.syntax_error() {
+        syntax.to_string()
+    } else if let Some(limit) = e.size_limit() {
+        format!("compiled regex exceeds size limit of {limit} bytes")
+    } else {
+        e.to_string()
     }
-    false
 }
 
 /// A set of rules loaded from one file, validated as a whole.
@@ -466,34 +417,11 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
     };
     if compile_check {
         for pattern in &rule.patterns {
-            build_regex(&grouped(pattern))
+            let lowered = lower_cased(pattern)
+                .map_err(|e| fail(format!("unsupported pattern `{pattern}`: {e}")))?;
+            build_regex(&lowered, has_span_group(pattern))
                 .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
         }
     }
     Ok(rule)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{build_regex, grouped};
-
-    #[test]
-    fn group_names_do_not_turn_on_case_folding() {
-        assert_eq!(
-            grouped(r"\bignore\s+(?P<span>all)\S+"),
-            r"(?:\bignore\s+(?P<span>all)\S+)"
-        );
-        assert_eq!(grouped("ignore ALL"), "(?i:ignore ALL)");
-    }
-
-    #[test]
-    fn sigma_is_written_as_both_forms_instead_of_folding() {
-        assert_eq!(grouped("οδηγίες"), "(?:οδηγίε[σς])");
-        assert_eq!(grouped("[^σ.]x"), "(?:[^σς.]x)");
-        assert_eq!(grouped(r"[\]σ]"), r"(?:[\]σς])");
-        assert_eq!(grouped("[]σ]"), "(?:[]σς])");
-        let re = build_regex(&grouped("πες μου")).expect("compiles");
-        assert!(re.is_match("πεσ μου".as_bytes()));
-        assert!(re.is_match("πες μου".as_bytes()));
-    }
 }
