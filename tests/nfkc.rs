@@ -1,0 +1,469 @@
+//! NFKC: the generated tables, and the engine's own normalization checked against the
+//! `unicode-normalization` crate on every scalar value, on generated strings and on the corpus.
+#![cfg(not(target_arch = "wasm32"))]
+
+use promptfence::normalize::{combining_class, is_combining_mark, nfkc};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use unicode_normalization::char as reference;
+use unicode_normalization::UnicodeNormalization;
+
+const TABLE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/normalize/nfkc_table.rs");
+
+fn scalar_values() -> impl Iterator<Item = char> {
+    (0u32..=0x10FFFF).filter_map(char::from_u32)
+}
+
+/// Hangul syllables are decomposed and composed by arithmetic, not by table.
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Runs of consecutive code points sharing one value, as `(first, length, value)`, with lengths
+/// at most `max_len`. Code points where `value` is `None` are left out.
+fn runs<T: PartialEq + Copy>(
+    value: impl Fn(char) -> Option<T>,
+    max_len: u32,
+) -> Vec<(u32, u32, T)> {
+    let mut runs: Vec<(u32, u32, T)> = Vec::new();
+    for c in scalar_values() {
+        let Some(v) = value(c) else {
+            continue;
+        };
+        let cp = c as u32;
+        match runs.last_mut() {
+            Some((first, len, w)) if *first + *len == cp && *w == v && *len < max_len => *len += 1,
+            _ => runs.push((cp, 1, v)),
+        }
+    }
+    runs
+}
+
+/// One row of the decomposition table: `len` code points from `first`, decomposing to the
+/// string at `offset..offset + bytes` of the packed text; a run of several code points
+/// decomposes to one character each, counting up from the first one's.
+struct Decomposition {
+    first: u32,
+    len: u32,
+    offset: usize,
+    bytes: usize,
+    single: Option<char>,
+}
+
+fn canonical_decomposition(c: char) -> Vec<char> {
+    let mut d = Vec::new();
+    reference::decompose_canonical(c, |x| d.push(x));
+    d
+}
+
+/// The primary composites: every `(first, second, composite)` that canonical composition
+/// produces, Hangul left out. A pair that composes is the one-step canonical decomposition of
+/// its composite, so `first` is either the start of some full canonical decomposition or a
+/// composite itself, and `second` is either a later character of one or a composite itself;
+/// trying all such pairs finds them all.
+fn composition_pairs() -> Vec<(char, char, char)> {
+    let mut firsts = BTreeSet::new();
+    let mut seconds = BTreeSet::new();
+    for c in scalar_values().filter(|&c| !is_hangul_syllable(c)) {
+        let d = canonical_decomposition(c);
+        if d == [c] {
+            continue;
+        }
+        firsts.insert(c);
+        seconds.insert(c);
+        firsts.insert(d[0]);
+        seconds.extend(d[1..].iter().copied());
+    }
+    let mut pairs = Vec::new();
+    for &a in &firsts {
+        for &b in &seconds {
+            if let Some(x) = reference::compose(a, b).filter(|&x| !is_hangul_syllable(x)) {
+                pairs.push((a, b, x));
+            }
+        }
+    }
+    pairs
+}
+
+fn write_u32s(out: &mut String, name: &str, doc: &str, values: &[u32]) {
+    let _ = writeln!(
+        out,
+        "{doc}\n#[rustfmt::skip]\npub(super) static {name}: [u32; {}] = [",
+        values.len()
+    );
+    for chunk in values.chunks(8) {
+        out.push_str("   ");
+        for v in chunk {
+            let _ = write!(out, " 0x{v:X},");
+        }
+        out.push('\n');
+    }
+    out.push_str("];\n\n");
+}
+
+fn write_u8s(out: &mut String, name: &str, doc: &str, values: &[u8]) {
+    let _ = writeln!(
+        out,
+        "{doc}\n#[rustfmt::skip]\npub(super) static {name}: [u8; {}] = [",
+        values.len()
+    );
+    for chunk in values.chunks(16) {
+        out.push_str("   ");
+        for v in chunk {
+            let _ = write!(out, " {v},");
+        }
+        out.push('\n');
+    }
+    out.push_str("];\n\n");
+}
+
+/// Builds the text of `src/normalize/nfkc_table.rs` from the data in the `unicode-normalization`
+/// crate. The layout is chosen to compress: sorted code points packed with small run lengths,
+/// decompositions in one string, compositions keyed by a small index of second characters.
+fn generate_nfkc_table() -> String {
+    let classes = runs(
+        |c| Some(reference::canonical_combining_class(c)).filter(|&k| k != 0),
+        256,
+    );
+    let marks = runs(|c| reference::is_combining_mark(c).then_some(()), 2048);
+
+    let mut text = String::new();
+    let mut decompositions: Vec<Decomposition> = Vec::new();
+    for c in scalar_values().filter(|&c| !is_hangul_syllable(c)) {
+        let mut d = Vec::new();
+        reference::decompose_compatible(c, |x| d.push(x));
+        if d == [c] {
+            continue;
+        }
+        let cp = c as u32;
+        if let (Some(last), [one]) = (decompositions.last_mut(), &d[..]) {
+            let follows = last.single.map(|s| s as u32 + last.len) == Some(*one as u32);
+            if last.first + last.len == cp && follows && last.len < 256 {
+                last.len += 1;
+                continue;
+            }
+        }
+        let s: String = d.iter().collect();
+        let offset = text.find(&s).unwrap_or_else(|| {
+            text.push_str(&s);
+            text.len() - s.len()
+        });
+        assert!(
+            s.len() < 256 && offset < 1 << 24,
+            "decomposition of {c:?} does not fit"
+        );
+        decompositions.push(Decomposition {
+            first: cp,
+            len: 1,
+            offset,
+            bytes: s.len(),
+            single: (d.len() == 1).then_some(d[0]),
+        });
+    }
+
+    let pairs = composition_pairs();
+    let seconds: Vec<char> = pairs
+        .iter()
+        .map(|p| p.1)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(
+        seconds.len() <= 256,
+        "too many second characters to index in a byte"
+    );
+    let mut keyed: Vec<(u32, char)> = pairs
+        .iter()
+        .map(|&(a, b, x)| {
+            let j = seconds.binary_search(&b).unwrap_or(0) as u32;
+            ((a as u32) << 8 | j, x)
+        })
+        .collect();
+    keyed.sort();
+
+    let mut out = String::new();
+    let (major, minor, update) = unicode_normalization::UNICODE_VERSION;
+    let _ = write!(
+        out,
+        "//! Generated from the Unicode {major}.{minor}.{update} normalization data (via the \
+         `unicode-normalization` crate)\n\
+         //! by `PROMPTFENCE_REGEN=1 cargo test --test nfkc nfkc_table_is_up_to_date`. Do not edit by\n\
+         //! hand. Code points are packed with a small number in the low bits; every list is sorted.\n\n"
+    );
+    write_u32s(
+        &mut out,
+        "COMBINING_CLASS",
+        "/// Runs of non-zero canonical combining class: `first << 8 | class`, run length in\n\
+         /// `COMBINING_CLASS_LEN`.",
+        &classes
+            .iter()
+            .map(|&(first, _, k)| first << 8 | u32::from(k))
+            .collect::<Vec<_>>(),
+    );
+    write_u8s(
+        &mut out,
+        "COMBINING_CLASS_LEN",
+        "/// Length minus one of each `COMBINING_CLASS` run.",
+        &classes
+            .iter()
+            .map(|&(_, len, _)| (len - 1) as u8)
+            .collect::<Vec<_>>(),
+    );
+    write_u32s(
+        &mut out,
+        "MARKS",
+        "/// Runs of combining marks (general category M): `first << 11 | (length - 1)`.",
+        &marks
+            .iter()
+            .map(|&(first, len, ())| first << 11 | (len - 1))
+            .collect::<Vec<_>>(),
+    );
+    write_u32s(
+        &mut out,
+        "DECOMPOSED",
+        "/// Code points with a compatibility decomposition, Hangul syllables aside:\n\
+         /// `first << 8 | (length - 1)`. A run longer than one decomposes to single characters\n\
+         /// that count up from the first one's.",
+        &decompositions
+            .iter()
+            .map(|d| d.first << 8 | (d.len - 1))
+            .collect::<Vec<_>>(),
+    );
+    write_u32s(
+        &mut out,
+        "DECOMPOSITION",
+        "/// Where each `DECOMPOSED` row's full decomposition lies in `DECOMPOSITION_TEXT`:\n\
+         /// `offset << 8 | length in bytes`.",
+        &decompositions
+            .iter()
+            .map(|d| (d.offset as u32) << 8 | d.bytes as u32)
+            .collect::<Vec<_>>(),
+    );
+    let _ = writeln!(out, "/// Every full decomposition, one after another.\n#[rustfmt::skip]\npub(super) static DECOMPOSITION_TEXT: &str = \"\\");
+    let escaped: Vec<String> = text
+        .chars()
+        .map(|c| format!("\\u{{{:X}}}", c as u32))
+        .collect();
+    for chunk in escaped.chunks(12) {
+        let _ = writeln!(out, "    {}\\", chunk.concat());
+    }
+    out.push_str("\";\n\n");
+    write_u32s(
+        &mut out,
+        "COMPOSITION_SECOND",
+        "/// The characters that can come second in a canonical composition.",
+        &seconds.iter().map(|&c| c as u32).collect::<Vec<_>>(),
+    );
+    write_u32s(
+        &mut out,
+        "COMPOSITION",
+        "/// Pairs that compose, Hangul aside: `first << 8 | index in COMPOSITION_SECOND`.",
+        &keyed.iter().map(|&(k, _)| k).collect::<Vec<_>>(),
+    );
+    write_u32s(
+        &mut out,
+        "COMPOSITE",
+        "/// What each `COMPOSITION` pair composes to.",
+        &keyed.iter().map(|&(_, x)| x as u32).collect::<Vec<_>>(),
+    );
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[test]
+fn nfkc_table_is_up_to_date() {
+    let generated = generate_nfkc_table();
+    if std::env::var_os("PROMPTFENCE_REGEN").is_some() {
+        std::fs::write(TABLE_PATH, &generated).expect("write the NFKC table");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(TABLE_PATH).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "src/normalize/nfkc_table.rs is stale: run \
+         `PROMPTFENCE_REGEN=1 cargo test --test nfkc nfkc_table_is_up_to_date`"
+    );
+}
+
+/// The crate's NFKC, the reference.
+fn reference_nfkc(text: &str) -> String {
+    text.nfkc().collect()
+}
+
+fn assert_same_as_reference(text: &str) {
+    let ours = nfkc(text);
+    let theirs = reference_nfkc(text);
+    assert!(
+        ours == theirs,
+        "nfkc({:?}) = {:?}, the reference gives {:?}",
+        text.escape_unicode().to_string(),
+        ours.escape_unicode().to_string(),
+        theirs.escape_unicode().to_string()
+    );
+}
+
+#[test]
+fn every_scalar_value_normalizes_as_the_reference_does() {
+    let mut buf = [0u8; 4];
+    for c in scalar_values() {
+        assert_same_as_reference(c.encode_utf8(&mut buf));
+    }
+}
+
+#[test]
+fn every_scalar_value_has_the_reference_class_and_mark_flag() {
+    for c in scalar_values() {
+        assert_eq!(
+            combining_class(c),
+            reference::canonical_combining_class(c),
+            "combining class of {c:?}"
+        );
+        assert_eq!(
+            is_combining_mark(c),
+            reference::is_combining_mark(c),
+            "whether {c:?} is a combining mark"
+        );
+    }
+}
+
+#[test]
+fn every_composing_pair_composes_as_the_reference_does() {
+    for (a, b, composite) in composition_pairs() {
+        let pair: String = [a, b].iter().collect();
+        assert_eq!(nfkc(&pair), reference_nfkc(&pair), "{a:?} + {b:?}");
+        // The composite itself decomposes and composes back.
+        assert_same_as_reference(&composite.to_string());
+    }
+}
+
+#[test]
+fn marks_out_of_canonical_order_are_ordered_then_composed() {
+    // U+0323 (class 220, below) and U+0302/U+0301/U+0308 (230, above), in every order.
+    for text in [
+        "a\u{301}\u{323}",
+        "a\u{323}\u{301}",
+        "e\u{302}\u{323}\u{301}",
+        "o\u{308}\u{331}\u{304}\u{323}",
+        "A\u{30A}\u{327}\u{301}",
+        "u\u{31B}\u{323}\u{301}",
+        "\u{3C9}\u{345}\u{313}\u{301}",
+        "\u{1FF3}\u{301}",
+        "s\u{307}\u{323}",
+        "q\u{307}\u{323}",
+    ] {
+        assert_same_as_reference(text);
+    }
+    assert_eq!(nfkc("a\u{301}\u{323}"), "\u{1EA1}\u{301}");
+    assert_eq!(nfkc("e\u{302}\u{323}\u{301}"), "\u{1EC7}\u{301}");
+    assert_eq!(nfkc("s\u{307}\u{323}"), "\u{1E69}");
+}
+
+#[test]
+fn blocked_marks_do_not_compose() {
+    // The second U+0301 is blocked by the first (same class, left in place). A mark that
+    // composed is gone, so it blocks nothing: u + U+0308 + U+0301 is one letter.
+    assert_eq!(nfkc("e\u{301}\u{301}"), "\u{E9}\u{301}");
+    assert_eq!(nfkc("u\u{308}\u{301}"), "\u{1D8}");
+    assert_eq!(nfkc("a\u{308}\u{301}"), "\u{E4}\u{301}");
+    for text in [
+        "e\u{301}\u{301}",
+        "u\u{308}\u{301}",
+        "\u{301}e",
+        "\u{301}\u{301}",
+    ] {
+        assert_same_as_reference(text);
+    }
+}
+
+#[test]
+fn hangul_is_composed_from_jamo_and_kept_whole() {
+    assert_eq!(nfkc("\u{1100}\u{1161}"), "\u{AC00}");
+    assert_eq!(nfkc("\u{1100}\u{1161}\u{11A8}"), "\u{AC01}");
+    assert_eq!(nfkc("\u{AC00}\u{11A8}"), "\u{AC01}");
+    assert_eq!(nfkc("\u{AC01}\u{11A8}"), "\u{AC01}\u{11A8}");
+    assert_eq!(nfkc("\u{3131}\u{314F}"), "\u{AC00}");
+    for text in [
+        "\u{1100}\u{1161}\u{11A7}",
+        "\u{1100}\u{301}\u{1161}",
+        "\u{D7A3}\u{11A8}",
+    ] {
+        assert_same_as_reference(text);
+    }
+}
+
+#[test]
+fn compatibility_forms_fold_to_plain_text() {
+    assert_eq!(
+        nfkc("\u{FF29}\u{FF47}\u{FF4E}\u{FF4F}\u{FF52}\u{FF45}"),
+        "Ignore"
+    );
+    assert_eq!(nfkc("\u{1D422}\u{1D420}\u{1D427}"), "ign");
+    assert_eq!(nfkc("\u{FB01}le \u{2460} \u{33A1}"), "file 1 m2");
+    assert_eq!(nfkc("\u{212B}"), "\u{C5}");
+    assert_eq!(nfkc("plain ascii"), "plain ascii");
+}
+
+/// Characters that exercise each part of normalization: ASCII, marks of several classes,
+/// conjoining jamo and syllables, compatibility forms, precomposed letters, two-part vowels.
+fn interesting_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        proptest::char::range('a', 'z'),
+        proptest::char::range(' ', '~'),
+        proptest::char::range('\u{300}', '\u{36F}'),
+        proptest::char::range('\u{591}', '\u{5C7}'),
+        proptest::char::range('\u{1DC0}', '\u{1DFF}'),
+        proptest::char::range('\u{20D0}', '\u{20F0}'),
+        proptest::char::range('\u{1100}', '\u{1112}'),
+        proptest::char::range('\u{1161}', '\u{1175}'),
+        proptest::char::range('\u{11A7}', '\u{11C3}'),
+        proptest::char::range('\u{AC00}', '\u{D7A3}'),
+        proptest::char::range('\u{3131}', '\u{318E}'),
+        proptest::char::range('\u{A0}', '\u{24F}'),
+        proptest::char::range('\u{1E00}', '\u{1FFF}'),
+        proptest::char::range('\u{370}', '\u{3FF}'),
+        proptest::char::range('\u{FB00}', '\u{FDFF}'),
+        proptest::char::range('\u{FF00}', '\u{FFEF}'),
+        proptest::char::range('\u{2460}', '\u{24FF}'),
+        proptest::char::range('\u{3300}', '\u{33FF}'),
+        proptest::char::range('\u{1D400}', '\u{1D7FF}'),
+        proptest::char::range('\u{B00}', '\u{DFF}'),
+        proptest::char::range('\u{1000}', '\u{109F}'),
+        proptest::char::range('\u{F900}', '\u{FAFF}'),
+        proptest::char::range('\u{11100}', '\u{1114F}'),
+        proptest::char::any(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn mixed_strings_normalize_as_the_reference_does(
+        chars in proptest::collection::vec(interesting_char(), 0..24)
+    ) {
+        let text: String = chars.into_iter().collect();
+        prop_assert_eq!(nfkc(&text), reference_nfkc(&text));
+    }
+}
+
+#[test]
+fn corpus_texts_normalize_as_the_reference_does() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dev.jsonl");
+    let Ok(raw) = std::fs::read_to_string(path) else {
+        eprintln!("corpus_texts_normalize_as_the_reference_does: {path} not present, skipped");
+        return;
+    };
+    let mut checked = 0;
+    for line in raw.lines().filter(|l| !l.trim().is_empty()) {
+        let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let Some(text) = record.get("text").and_then(|t| t.as_str()) else {
+            continue;
+        };
+        assert_same_as_reference(text);
+        checked += 1;
+    }
+    assert!(checked > 0, "no texts in {path}");
+}
