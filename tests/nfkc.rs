@@ -40,16 +40,18 @@ fn runs<T: PartialEq + Copy>(
     runs
 }
 
-/// One row of the decomposition table: `len` code points from `first`, decomposing to the
-/// string at `offset..offset + bytes` of the packed text; a run of several code points
-/// decomposes to one character each, counting up from the first one's.
+/// One row of the decomposition table: `len` code points from `first`, the first decomposing
+/// to `text`; in a run of several, each decomposes to one character, counting up from the
+/// first one's.
 struct Decomposition {
     first: u32,
     len: u32,
-    offset: usize,
-    bytes: usize,
+    text: String,
     single: Option<char>,
 }
+
+/// Rows per block of the decomposition table at most: a lookup reads one block row by row.
+const BLOCK_ROWS: usize = 32;
 
 fn canonical_decomposition(c: char) -> Vec<char> {
     let mut d = Vec::new();
@@ -86,50 +88,32 @@ fn composition_pairs() -> Vec<(char, char, char)> {
     pairs
 }
 
-fn write_u32s(out: &mut String, name: &str, doc: &str, values: &[u32]) {
+/// Writes `static NAME: [TYPE; N]`, hexadecimal for code points, decimal for small numbers.
+fn write_array(out: &mut String, name: &str, doc: &str, ty: &str, values: &[u32]) {
     let _ = writeln!(
         out,
-        "{doc}\n#[rustfmt::skip]\npub(super) static {name}: [u32; {}] = [",
+        "{doc}\n#[rustfmt::skip]\npub(super) static {name}: [{ty}; {}] = [",
         values.len()
     );
-    for chunk in values.chunks(8) {
+    let hex = ty == "u32";
+    for chunk in values.chunks(if hex { 8 } else { 16 }) {
         out.push_str("   ");
         for v in chunk {
-            let _ = write!(out, " 0x{v:X},");
+            let _ = if hex {
+                write!(out, " 0x{v:X},")
+            } else {
+                write!(out, " {v},")
+            };
         }
         out.push('\n');
     }
     out.push_str("];\n\n");
 }
 
-fn write_u8s(out: &mut String, name: &str, doc: &str, values: &[u8]) {
-    let _ = writeln!(
-        out,
-        "{doc}\n#[rustfmt::skip]\npub(super) static {name}: [u8; {}] = [",
-        values.len()
-    );
-    for chunk in values.chunks(16) {
-        out.push_str("   ");
-        for v in chunk {
-            let _ = write!(out, " {v},");
-        }
-        out.push('\n');
-    }
-    out.push_str("];\n\n");
-}
-
-/// Builds the text of `src/normalize/nfkc_table.rs` from the data in the `unicode-normalization`
-/// crate. The layout is chosen to compress: sorted code points packed with small run lengths,
-/// decompositions in one string, compositions keyed by a small index of second characters.
-fn generate_nfkc_table() -> String {
-    let classes = runs(
-        |c| Some(reference::canonical_combining_class(c)).filter(|&k| k != 0),
-        256,
-    );
-    let marks = runs(|c| reference::is_combining_mark(c).then_some(()), 2048);
-
-    let mut text = String::new();
-    let mut decompositions: Vec<Decomposition> = Vec::new();
+/// The rows of the decomposition table: every code point whose full compatibility
+/// decomposition is not itself, Hangul syllables aside, with runs merged.
+fn decompositions() -> Vec<Decomposition> {
+    let mut rows: Vec<Decomposition> = Vec::new();
     for c in scalar_values().filter(|&c| !is_hangul_syllable(c)) {
         let mut d = Vec::new();
         reference::decompose_compatible(c, |x| d.push(x));
@@ -137,30 +121,69 @@ fn generate_nfkc_table() -> String {
             continue;
         }
         let cp = c as u32;
-        if let (Some(last), [one]) = (decompositions.last_mut(), &d[..]) {
+        if let (Some(last), [one]) = (rows.last_mut(), &d[..]) {
             let follows = last.single.map(|s| s as u32 + last.len) == Some(*one as u32);
             if last.first + last.len == cp && follows && last.len < 256 {
                 last.len += 1;
                 continue;
             }
         }
-        let s: String = d.iter().collect();
-        let offset = text.find(&s).unwrap_or_else(|| {
-            text.push_str(&s);
-            text.len() - s.len()
-        });
-        assert!(
-            s.len() < 256 && offset < 1 << 24,
-            "decomposition of {c:?} does not fit"
-        );
-        decompositions.push(Decomposition {
+        rows.push(Decomposition {
             first: cp,
             len: 1,
-            offset,
-            bytes: s.len(),
+            text: d.iter().collect(),
             single: (d.len() == 1).then_some(d[0]),
         });
     }
+    rows
+}
+
+/// Builds the text of `src/normalize/nfkc_table.rs` from the data in the `unicode-normalization`
+/// crate. The layout is chosen to compress: small numbers in byte arrays (gaps between code
+/// points, run lengths, decomposition lengths) rather than sorted 32-bit code points, with a
+/// short index of blocks to find a row in, and the decompositions in one string.
+fn generate_nfkc_table() -> String {
+    let classes = runs(
+        |c| Some(reference::canonical_combining_class(c)).filter(|&k| k != 0),
+        256,
+    );
+    let marks = runs(|c| reference::is_combining_mark(c).then_some(()), 2048);
+
+    // Decompositions: a new block where the last is full or the gap is too wide for a byte.
+    let rows = decompositions();
+    let mut text = String::new();
+    let (mut gaps, mut lens, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
+    let mut pages = vec![0u32; (rows.last().map_or(0, |r| r.first + r.len) as usize >> 8) / 8 + 1];
+    let mut end = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let gap = row.first - end;
+        let full = blocks
+            .last()
+            .is_some_and(|&(_, at, _)| i - at as usize == BLOCK_ROWS);
+        if blocks.is_empty() || full || gap > 255 {
+            blocks.push((row.first, i as u32, text.len() as u32));
+            gaps.push(0);
+        } else {
+            gaps.push(gap);
+        }
+        assert!(
+            row.text.len() < 256,
+            "decomposition of U+{:X} is too long",
+            row.first
+        );
+        lens.push(row.len - 1);
+        bytes.push(row.text.len() as u32);
+        text.push_str(&row.text);
+        end = row.first + row.len;
+        for cp in row.first..end {
+            pages[(cp >> 8) as usize / 8] |= 1 << ((cp >> 8) % 8);
+        }
+    }
+    assert!(
+        rows.len() < 1 << 16 && text.len() < 1 << 16,
+        "the table outgrew u16 indexes"
+    );
 
     let pairs = composition_pairs();
     let seconds: Vec<char> = pairs
@@ -189,58 +212,94 @@ fn generate_nfkc_table() -> String {
         "//! Generated from the Unicode {major}.{minor}.{update} normalization data (via the \
          `unicode-normalization` crate)\n\
          //! by `PROMPTFENCE_REGEN=1 cargo test --test nfkc nfkc_table_is_up_to_date`. Do not edit by\n\
-         //! hand. Code points are packed with a small number in the low bits; every list is sorted.\n\n"
+         //! hand. Layout and lookups: src/normalize/nfkc.rs.\n\n"
     );
-    write_u32s(
+    write_array(
         &mut out,
         "COMBINING_CLASS",
-        "/// Runs of non-zero canonical combining class: `first << 8 | class`, run length in\n\
-         /// `COMBINING_CLASS_LEN`.",
+        "/// Runs of non-zero canonical combining class, sorted: `first << 8 | class`.",
+        "u32",
         &classes
             .iter()
             .map(|&(first, _, k)| first << 8 | u32::from(k))
             .collect::<Vec<_>>(),
     );
-    write_u8s(
+    write_array(
         &mut out,
         "COMBINING_CLASS_LEN",
         "/// Length minus one of each `COMBINING_CLASS` run.",
+        "u8",
         &classes
             .iter()
-            .map(|&(_, len, _)| (len - 1) as u8)
+            .map(|&(_, len, _)| len - 1)
             .collect::<Vec<_>>(),
     );
-    write_u32s(
+    write_array(
         &mut out,
         "MARKS",
-        "/// Runs of combining marks (general category M): `first << 11 | (length - 1)`.",
+        "/// Runs of combining marks (general category M), sorted: `first << 11 | (length - 1)`.",
+        "u32",
         &marks
             .iter()
             .map(|&(first, len, ())| first << 11 | (len - 1))
             .collect::<Vec<_>>(),
     );
-    write_u32s(
+    write_array(
         &mut out,
-        "DECOMPOSED",
-        "/// Code points with a compatibility decomposition, Hangul syllables aside:\n\
-         /// `first << 8 | (length - 1)`. A run longer than one decomposes to single characters\n\
-         /// that count up from the first one's.",
-        &decompositions
-            .iter()
-            .map(|d| d.first << 8 | (d.len - 1))
-            .collect::<Vec<_>>(),
+        "DECOMPOSING_PAGES",
+        "/// One bit per 256 code points: whether any of them has a row in the decomposition table.",
+        "u8",
+        &pages,
     );
-    write_u32s(
+    write_array(
         &mut out,
-        "DECOMPOSITION",
-        "/// Where each `DECOMPOSED` row's full decomposition lies in `DECOMPOSITION_TEXT`:\n\
-         /// `offset << 8 | length in bytes`.",
-        &decompositions
-            .iter()
-            .map(|d| (d.offset as u32) << 8 | d.bytes as u32)
-            .collect::<Vec<_>>(),
+        "DECOMPOSED_BLOCK",
+        "/// The first code point of each block of decomposition rows.",
+        "u32",
+        &blocks.iter().map(|b| b.0).collect::<Vec<_>>(),
     );
-    let _ = writeln!(out, "/// Every full decomposition, one after another.\n#[rustfmt::skip]\npub(super) static DECOMPOSITION_TEXT: &str = \"\\");
+    write_array(
+        &mut out,
+        "DECOMPOSED_BLOCK_ROW",
+        "/// The first row of each block.",
+        "u16",
+        &blocks.iter().map(|b| b.1).collect::<Vec<_>>(),
+    );
+    write_array(
+        &mut out,
+        "DECOMPOSED_BLOCK_TEXT",
+        "/// Where the first row's decomposition starts in `DECOMPOSITION_TEXT`, for each block.",
+        "u16",
+        &blocks.iter().map(|b| b.2).collect::<Vec<_>>(),
+    );
+    write_array(
+        &mut out,
+        "DECOMPOSED_GAP",
+        "/// Per row: code points between the end of the row before and this row's first (0 for\n\
+         /// the first row of a block).",
+        "u8",
+        &gaps,
+    );
+    write_array(
+        &mut out,
+        "DECOMPOSED_LEN",
+        "/// Per row: code points in the row minus one. A row of several decomposes each to one\n\
+         /// character, counting up from the first one's.",
+        "u8",
+        &lens,
+    );
+    write_array(
+        &mut out,
+        "DECOMPOSITION_LEN",
+        "/// Per row: bytes of the first code point's decomposition in `DECOMPOSITION_TEXT`.",
+        "u8",
+        &bytes,
+    );
+    let _ = writeln!(
+        out,
+        "/// The full decomposition of each row's first code point, one after another.\n\
+         #[rustfmt::skip]\npub(super) static DECOMPOSITION_TEXT: &str = \"\\"
+    );
     let escaped: Vec<String> = text
         .chars()
         .map(|c| format!("\\u{{{:X}}}", c as u32))
@@ -249,22 +308,25 @@ fn generate_nfkc_table() -> String {
         let _ = writeln!(out, "    {}\\", chunk.concat());
     }
     out.push_str("\";\n\n");
-    write_u32s(
+    write_array(
         &mut out,
         "COMPOSITION_SECOND",
-        "/// The characters that can come second in a canonical composition.",
+        "/// The characters that can come second in a canonical composition, sorted.",
+        "u32",
         &seconds.iter().map(|&c| c as u32).collect::<Vec<_>>(),
     );
-    write_u32s(
+    write_array(
         &mut out,
         "COMPOSITION",
-        "/// Pairs that compose, Hangul aside: `first << 8 | index in COMPOSITION_SECOND`.",
+        "/// Pairs that compose, Hangul aside, sorted: `first << 8 | index in COMPOSITION_SECOND`.",
+        "u32",
         &keyed.iter().map(|&(k, _)| k).collect::<Vec<_>>(),
     );
-    write_u32s(
+    write_array(
         &mut out,
         "COMPOSITE",
         "/// What each `COMPOSITION` pair composes to.",
+        "u32",
         &keyed.iter().map(|&(_, x)| x as u32).collect::<Vec<_>>(),
     );
     while out.ends_with("\n\n") {

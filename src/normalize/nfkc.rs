@@ -9,8 +9,9 @@
 //! list that leaves out the composition exclusions).
 
 use super::nfkc_table::{
-    COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION, COMPOSITION_SECOND, DECOMPOSED,
-    DECOMPOSITION, DECOMPOSITION_TEXT, MARKS,
+    COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION, COMPOSITION_SECOND,
+    DECOMPOSED_BLOCK, DECOMPOSED_BLOCK_ROW, DECOMPOSED_BLOCK_TEXT, DECOMPOSED_GAP, DECOMPOSED_LEN,
+    DECOMPOSING_PAGES, DECOMPOSITION_LEN, DECOMPOSITION_TEXT, MARKS,
 };
 
 // Hangul syllables are `S_BASE + (l * V_COUNT + v) * T_COUNT + t` for a leading consonant `l`,
@@ -84,24 +85,50 @@ enum Decomposition {
     Char(char),
 }
 
+/// The table row holding `c`, if any. Rows are read block by block: a block's first row
+/// starts at a known code point and text offset, and each later row adds the gap before it and
+/// the sizes of the row before, so the table is mostly small numbers that compress well.
 fn decomposition(c: char) -> Option<Decomposition> {
     let cp = u32::from(c);
-    let i = DECOMPOSED
-        .partition_point(|&k| k >> 8 <= cp)
-        .checked_sub(1)?;
-    let step = cp - (DECOMPOSED[i] >> 8);
-    if step > DECOMPOSED[i] & 0xFF {
+    let page = (cp >> 8) as usize;
+    if DECOMPOSING_PAGES
+        .get(page / 8)
+        .is_none_or(|bits| bits & (1 << (page % 8)) == 0)
+    {
         return None;
     }
-    let at = *DECOMPOSITION.get(i)?;
-    let offset = (at >> 8) as usize;
-    let text = DECOMPOSITION_TEXT.get(offset..offset + (at & 0xFF) as usize)?;
-    if step == 0 {
-        return Some(Decomposition::Text(text));
+    let block = DECOMPOSED_BLOCK
+        .partition_point(|&first| first <= cp)
+        .checked_sub(1)?;
+    let rows = usize::from(*DECOMPOSED_BLOCK_ROW.get(block)?)
+        ..DECOMPOSED_BLOCK_ROW
+            .get(block + 1)
+            .map_or(DECOMPOSED_LEN.len(), |&r| usize::from(r));
+    let mut first = DECOMPOSED_BLOCK[block];
+    let mut offset = usize::from(*DECOMPOSED_BLOCK_TEXT.get(block)?);
+    for row in rows.clone() {
+        if row > rows.start {
+            first += u32::from(*DECOMPOSED_GAP.get(row)?);
+        }
+        if cp < first {
+            return None;
+        }
+        let len = u32::from(*DECOMPOSED_LEN.get(row)?) + 1;
+        let bytes = usize::from(*DECOMPOSITION_LEN.get(row)?);
+        if cp < first + len {
+            let text = DECOMPOSITION_TEXT.get(offset..offset + bytes)?;
+            let step = cp - first;
+            if step == 0 {
+                return Some(Decomposition::Text(text));
+            }
+            // A run: each code point decomposes to the character `step` after the first one's.
+            let base = text.chars().next()?;
+            return char::from_u32(u32::from(base) + step).map(Decomposition::Char);
+        }
+        first += len;
+        offset += bytes;
     }
-    // A run: each code point decomposes to the character `step` after the first one's.
-    let first = text.chars().next()?;
-    char::from_u32(u32::from(first) + step).map(Decomposition::Char)
+    None
 }
 
 /// Appends the full compatibility decomposition of `c` to `buffer`.
