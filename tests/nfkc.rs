@@ -2,7 +2,7 @@
 //! `unicode-normalization` crate on every scalar value, on generated strings and on the corpus.
 #![cfg(not(target_arch = "wasm32"))]
 
-use promptfence::normalize::{combining_class, is_combining_mark, nfkc};
+use promptfence::normalize::{combining_class, is_combining_mark, is_nfkc_stable, nfkc};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -48,6 +48,8 @@ struct Decomposition {
     len: u32,
     text: String,
     single: Option<char>,
+    /// Whether NFKC leaves the first code point as it is (a composite that composes back).
+    stable: bool,
 }
 
 /// Rows per block of the decomposition table at most: a lookup reads one block row by row.
@@ -88,6 +90,16 @@ fn composition_pairs() -> Vec<(char, char, char)> {
     pairs
 }
 
+/// Sets the bit of the 32-code-point chunk holding `cp` in a bitmap of bytes (kept as `u32`s
+/// for `write_array`), growing it as needed.
+fn set_chunk_bit(bits: &mut Vec<u32>, cp: u32) {
+    let chunk = (cp >> 5) as usize;
+    if bits.len() <= chunk / 8 {
+        bits.resize(chunk / 8 + 1, 0);
+    }
+    bits[chunk / 8] |= 1 << (chunk % 8);
+}
+
 /// Writes `static NAME: [TYPE; N]`, hexadecimal for code points, decimal for small numbers.
 fn write_array(out: &mut String, name: &str, doc: &str, ty: &str, values: &[u32]) {
     let _ = writeln!(
@@ -123,7 +135,7 @@ fn decompositions() -> Vec<Decomposition> {
         let cp = c as u32;
         if let (Some(last), [one]) = (rows.last_mut(), &d[..]) {
             let follows = last.single.map(|s| s as u32 + last.len) == Some(*one as u32);
-            if last.first + last.len == cp && follows && last.len < 256 {
+            if last.first + last.len == cp && follows && !last.stable && last.len < 256 {
                 last.len += 1;
                 continue;
             }
@@ -133,6 +145,7 @@ fn decompositions() -> Vec<Decomposition> {
             len: 1,
             text: d.iter().collect(),
             single: (d.len() == 1).then_some(d[0]),
+            stable: c.to_string().nfkc().eq(std::iter::once(c)),
         });
     }
     rows
@@ -148,6 +161,11 @@ fn generate_nfkc_table() -> String {
         256,
     );
     let marks = runs(|c| reference::is_combining_mark(c).then_some(()), 2048);
+    let mut mark_chunks: Vec<u32> = Vec::new();
+    let mark_runs = marks.iter().map(|&(first, len, _)| (first, len));
+    for (first, len) in mark_runs.chain(classes.iter().map(|&(first, len, _)| (first, len))) {
+        (first..first + len).for_each(|cp| set_chunk_bit(&mut mark_chunks, cp));
+    }
 
     // Decompositions: a new block where the last is full or the gap is too wide for a byte.
     let rows = decompositions();
@@ -155,6 +173,7 @@ fn generate_nfkc_table() -> String {
     let (mut gaps, mut lens, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
     let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
     let mut pages = vec![0u32; (rows.last().map_or(0, |r| r.first + r.len) as usize >> 8) / 8 + 1];
+    let mut unstable: Vec<u32> = Vec::new();
     let mut end = 0;
     for (i, row) in rows.iter().enumerate() {
         let gap = row.first - end;
@@ -168,16 +187,19 @@ fn generate_nfkc_table() -> String {
             gaps.push(gap);
         }
         assert!(
-            row.text.len() < 256,
+            row.text.len() < 128,
             "decomposition of U+{:X} is too long",
             row.first
         );
         lens.push(row.len - 1);
-        bytes.push(row.text.len() as u32);
+        bytes.push(row.text.len() as u32 | if row.stable { 0x80 } else { 0 });
         text.push_str(&row.text);
         end = row.first + row.len;
         for cp in row.first..end {
             pages[(cp >> 8) as usize / 8] |= 1 << ((cp >> 8) % 8);
+            if !row.stable {
+                set_chunk_bit(&mut unstable, cp);
+            }
         }
     }
     assert!(
@@ -253,6 +275,21 @@ fn generate_nfkc_table() -> String {
     );
     write_array(
         &mut out,
+        "MARK_CHUNKS",
+        "/// One bit per 32 code points: whether any of them is a combining mark or has a non-zero\n\
+         /// combining class.",
+        "u8",
+        &mark_chunks,
+    );
+    write_array(
+        &mut out,
+        "UNSTABLE_CHUNKS",
+        "/// One bit per 32 code points: whether NFKC changes any of them standing alone.",
+        "u8",
+        &unstable,
+    );
+    write_array(
+        &mut out,
         "DECOMPOSED_BLOCK",
         "/// The first code point of each block of decomposition rows.",
         "u32",
@@ -291,7 +328,8 @@ fn generate_nfkc_table() -> String {
     write_array(
         &mut out,
         "DECOMPOSITION_LEN",
-        "/// Per row: bytes of the first code point's decomposition in `DECOMPOSITION_TEXT`.",
+        "/// Per row: bytes of the first code point's decomposition in `DECOMPOSITION_TEXT`, plus\n\
+         /// 128 if NFKC leaves that code point as it is (it composes back to itself).",
         "u8",
         &bytes,
     );
@@ -373,6 +411,21 @@ fn every_scalar_value_normalizes_as_the_reference_does() {
     for c in scalar_values() {
         assert_same_as_reference(c.encode_utf8(&mut buf));
     }
+}
+
+#[test]
+fn stable_characters_are_exactly_those_nfkc_leaves_alone() {
+    let mut buf = [0u8; 4];
+    for c in scalar_values() {
+        let alone = reference_nfkc(c.encode_utf8(&mut buf));
+        assert_eq!(
+            is_nfkc_stable(c),
+            alone == c.to_string(),
+            "{c:?} normalizes to {alone:?}"
+        );
+    }
+    assert!(is_nfkc_stable('\u{E9}') && is_nfkc_stable('\u{AC00}'));
+    assert!(!is_nfkc_stable('\u{FB01}') && !is_nfkc_stable('\u{1E9B}'));
 }
 
 #[test]

@@ -10,7 +10,7 @@ mod nfkc_table;
 mod script;
 mod skeleton;
 
-pub use nfkc::{combining_class, is_combining_mark, nfkc};
+pub use nfkc::{combining_class, is_combining_mark, is_nfkc_stable, nfkc};
 pub use script::{is_latin_letter, Script};
 pub use skeleton::confusable;
 
@@ -324,6 +324,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
     let mut out = ViewBuilder::with_capacity(text.len());
     let mut segment = String::new();
     let mut composed = String::new();
+    let mut nfkc = nfkc::Nfkc::default();
     let mut previous: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -371,7 +372,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
             out.push(c.to_ascii_lowercase(), Span::new(i, end));
             continue;
         }
-        if !marked && !nfkc::decomposes(c) {
+        if !marked && nfkc::is_nfkc_stable(c) {
             for l in c.to_lowercase() {
                 out.push(l, Span::new(i, end));
             }
@@ -392,7 +393,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
         let mut changed = false;
         let mut original = segment.chars();
         composed.clear();
-        nfkc::nfkc_into(&segment, &mut composed);
+        nfkc.append(&segment, &mut composed);
         for n in composed.chars() {
             if original.next() != Some(n) {
                 changed = true;

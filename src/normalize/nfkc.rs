@@ -11,7 +11,7 @@
 use super::nfkc_table::{
     COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION, COMPOSITION_SECOND,
     DECOMPOSED_BLOCK, DECOMPOSED_BLOCK_ROW, DECOMPOSED_BLOCK_TEXT, DECOMPOSED_GAP, DECOMPOSED_LEN,
-    DECOMPOSING_PAGES, DECOMPOSITION_LEN, DECOMPOSITION_TEXT, MARKS,
+    DECOMPOSING_PAGES, DECOMPOSITION_LEN, DECOMPOSITION_TEXT, MARKS, MARK_CHUNKS, UNSTABLE_CHUNKS,
 };
 
 // Hangul syllables are `S_BASE + (l * V_COUNT + v) * T_COUNT + t` for a leading consonant `l`,
@@ -28,34 +28,51 @@ const S_COUNT: u32 = L_COUNT * V_COUNT * T_COUNT;
 /// The NFKC form of `text`.
 pub fn nfkc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    nfkc_into(text, &mut out);
+    Nfkc::default().append(text, &mut out);
     out
 }
 
-/// Appends the NFKC form of `text` to `out`.
-pub fn nfkc_into(text: &str, out: &mut String) {
-    if text.is_ascii() {
-        out.push_str(text);
-        return;
-    }
-    let mut buffer: Vec<(char, u8)> = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        decompose(c, &mut buffer);
-    }
-    order(&mut buffer);
-    compose(&mut buffer);
-    out.extend(buffer.iter().map(|&(c, _)| c));
+/// NFKC with a working buffer kept between calls, for normalizing many short pieces.
+#[derive(Default)]
+pub struct Nfkc {
+    /// Characters with their combining classes, between decomposition and composition.
+    buffer: Vec<(char, u8)>,
 }
 
-/// Whether NFKC changes `c` when it stands alone, which it does exactly when `c` has a
-/// compatibility decomposition (a Hangul syllable decomposes, but composes back to itself).
-pub fn decomposes(c: char) -> bool {
-    decomposition(c).is_some()
+impl Nfkc {
+    /// Appends the NFKC form of `text` to `out`.
+    pub fn append(&mut self, text: &str, out: &mut String) {
+        if text.is_ascii() {
+            out.push_str(text);
+            return;
+        }
+        self.buffer.clear();
+        for c in text.chars() {
+            decompose(c, &mut self.buffer);
+        }
+        order(&mut self.buffer);
+        compose(&mut self.buffer);
+        out.extend(self.buffer.iter().map(|&(c, _)| c));
+    }
+}
+
+/// Whether NFKC leaves `c` as it is when it stands alone: true of characters without a
+/// decomposition and of composites that compose back to themselves (`é`), false of
+/// compatibility characters (`ﬁ`, `Ａ`) and of composites that normalize to something else.
+pub fn is_nfkc_stable(c: char) -> bool {
+    // Most letters with accents are composites that compose back: a chunk of 32 code points
+    // holding none of the others answers without a search.
+    let chunk = (u32::from(c) >> 5) as usize;
+    let chunks = UNSTABLE_CHUNKS.get(chunk / 8);
+    chunks.is_none_or(|bits| bits & (1 << (chunk % 8)) == 0) || row(c).is_none_or(|r| r.stable)
 }
 
 /// Whether `c` is a combining mark (general category Mn, Mc or Me).
 pub fn is_combining_mark(c: char) -> bool {
     let cp = u32::from(c);
+    if !near_marks(cp) {
+        return false;
+    }
     let Some(i) = MARKS.partition_point(|&k| k >> 11 <= cp).checked_sub(1) else {
         return false;
     };
@@ -66,6 +83,9 @@ pub fn is_combining_mark(c: char) -> bool {
 /// The canonical combining class of `c`; 0 for starters.
 pub fn combining_class(c: char) -> u8 {
     let cp = u32::from(c);
+    if !near_marks(cp) {
+        return 0;
+    }
     let Some(i) = COMBINING_CLASS
         .partition_point(|&k| k >> 8 <= cp)
         .checked_sub(1)
@@ -79,51 +99,61 @@ pub fn combining_class(c: char) -> u8 {
     }
 }
 
-/// A full compatibility decomposition from the table.
-enum Decomposition {
-    Text(&'static str),
-    Char(char),
+/// Whether the 32 code points around `cp` hold a combining mark or a non-starter: letters of
+/// most scripts are answered here, without a search.
+fn near_marks(cp: u32) -> bool {
+    let chunk = (cp >> 5) as usize;
+    MARK_CHUNKS
+        .get(chunk / 8)
+        .is_some_and(|bits| bits & (1 << (chunk % 8)) != 0)
 }
 
-/// The table row holding `c`, if any. Rows are read block by block: a block's first row
-/// starts at a known code point and text offset, and each later row adds the gap before it and
-/// the sizes of the row before, so the table is mostly small numbers that compress well.
-fn decomposition(c: char) -> Option<Decomposition> {
+/// The row of the decomposition table that holds a code point.
+struct Row {
+    /// The full decomposition of the row's first code point.
+    text: &'static str,
+    /// How far the code point is from the row's first. In a row of several, each code point
+    /// decomposes to one character, `step` after the one the first decomposes to.
+    step: u32,
+    /// Whether the code point composes back to itself.
+    stable: bool,
+}
+
+/// The table row holding `c`, if any. Rows are read block by block: a block's first row starts
+/// at a known code point and text offset, and each later row adds the gap before it and the
+/// sizes of the row before, so the table is mostly small numbers that compress well.
+fn row(c: char) -> Option<Row> {
     let cp = u32::from(c);
     let page = (cp >> 8) as usize;
-    if DECOMPOSING_PAGES
-        .get(page / 8)
-        .is_none_or(|bits| bits & (1 << (page % 8)) == 0)
-    {
+    let pages = DECOMPOSING_PAGES.get(page / 8);
+    if pages.is_none_or(|bits| bits & (1 << (page % 8)) == 0) {
         return None;
     }
     let block = DECOMPOSED_BLOCK
         .partition_point(|&first| first <= cp)
         .checked_sub(1)?;
-    let rows = usize::from(*DECOMPOSED_BLOCK_ROW.get(block)?)
-        ..DECOMPOSED_BLOCK_ROW
-            .get(block + 1)
-            .map_or(DECOMPOSED_LEN.len(), |&r| usize::from(r));
-    let mut first = DECOMPOSED_BLOCK[block];
+    let start = usize::from(*DECOMPOSED_BLOCK_ROW.get(block)?);
+    let end = DECOMPOSED_BLOCK_ROW
+        .get(block + 1)
+        .map_or(DECOMPOSED_LEN.len(), |&r| usize::from(r));
+    let mut first = *DECOMPOSED_BLOCK.get(block)?;
     let mut offset = usize::from(*DECOMPOSED_BLOCK_TEXT.get(block)?);
-    for row in rows.clone() {
-        if row > rows.start {
-            first += u32::from(*DECOMPOSED_GAP.get(row)?);
+    for i in start..end {
+        if i > start {
+            first += u32::from(*DECOMPOSED_GAP.get(i)?);
         }
         if cp < first {
             return None;
         }
-        let len = u32::from(*DECOMPOSED_LEN.get(row)?) + 1;
-        let bytes = usize::from(*DECOMPOSITION_LEN.get(row)?);
+        let len = u32::from(*DECOMPOSED_LEN.get(i)?) + 1;
+        let packed = *DECOMPOSITION_LEN.get(i)?;
+        let bytes = usize::from(packed & 0x7F);
         if cp < first + len {
-            let text = DECOMPOSITION_TEXT.get(offset..offset + bytes)?;
-            let step = cp - first;
-            if step == 0 {
-                return Some(Decomposition::Text(text));
-            }
-            // A run: each code point decomposes to the character `step` after the first one's.
-            let base = text.chars().next()?;
-            return char::from_u32(u32::from(base) + step).map(Decomposition::Char);
+            return Some(Row {
+                text: DECOMPOSITION_TEXT.get(offset..offset + bytes)?,
+                step: cp - first,
+                stable: packed & 0x80 != 0,
+            });
         }
         first += len;
         offset += bytes;
@@ -150,10 +180,16 @@ fn decompose(c: char, buffer: &mut Vec<(char, u8)>) {
         return;
     }
     let mut push = |d: char| buffer.push((d, combining_class(d)));
-    match decomposition(c) {
+    match row(c) {
         None => push(c),
-        Some(Decomposition::Char(d)) => push(d),
-        Some(Decomposition::Text(text)) => text.chars().for_each(push),
+        Some(Row { text, step: 0, .. }) => text.chars().for_each(push),
+        Some(Row { text, step, .. }) => {
+            let d = text
+                .chars()
+                .next()
+                .and_then(|d| char::from_u32(u32::from(d) + step));
+            push(d.unwrap_or(c));
+        }
     }
 }
 
