@@ -167,7 +167,8 @@ fn generate_nfkc_table() -> String {
         (first..first + len).for_each(|cp| set_chunk_bit(&mut mark_chunks, cp));
     }
 
-    // Decompositions: a new block where the last is full or the gap is too wide for a byte.
+    // Decompositions: a new block where the last is full, a page starts, or the gap is too wide
+    // for a byte.
     let rows = decompositions();
     let mut text = String::new();
     let (mut gaps, mut lens, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
@@ -180,7 +181,12 @@ fn generate_nfkc_table() -> String {
         let full = blocks
             .last()
             .is_some_and(|&(_, at, _)| i - at as usize == BLOCK_ROWS);
-        if blocks.is_empty() || full || gap > 255 {
+        // A block also starts with each page of 256 code points, so that the rows of the
+        // common compatibility characters (fullwidth forms at U+FF01) are read first.
+        let page = blocks
+            .last()
+            .is_some_and(|&(first, _, _)| first >> 8 != row.first >> 8);
+        if blocks.is_empty() || full || page || gap > 255 {
             blocks.push((row.first, i as u32, text.len() as u32));
             gaps.push(0);
         } else {

@@ -163,6 +163,10 @@ fn row(c: char) -> Option<Row> {
 
 /// Appends the full compatibility decomposition of `c` to `buffer`.
 fn decompose(c: char, buffer: &mut Vec<(char, u8)>) {
+    if c.is_ascii() {
+        buffer.push((c, 0));
+        return;
+    }
     let cp = u32::from(c);
     if (S_BASE..S_BASE + S_COUNT).contains(&cp) {
         let s = cp - S_BASE;
