@@ -7,6 +7,11 @@
 //! non-starters (a stable sort, so a long run of marks costs `n log n`, not `n²`), and canonical
 //! composition against the last starter (Hangul by arithmetic, the other pairs from a sorted
 //! list that leaves out the composition exclusions).
+//!
+//! Letters are looked up on every scan of non-ASCII text, so the common answers come before
+//! any search: bitmaps of 32-code-point chunks say where no character changes under NFKC and
+//! where no mark is, and each decomposition row says whether its code point composes back to
+//! itself (`é` does, so the normalized view passes it through as it is).
 
 use super::nfkc_table::{
     COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION, COMPOSITION_SECOND,
