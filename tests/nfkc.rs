@@ -162,6 +162,14 @@ fn generate_nfkc_table() -> String {
     );
     let marks = runs(|c| reference::is_combining_mark(c).then_some(()), 2048);
     let mut mark_chunks: Vec<u32> = Vec::new();
+    let mut all_mark_chunks: Vec<u32> = Vec::new();
+    for chunk in 0..=0x10FFFFu32 >> 5 {
+        let all = (chunk << 5..(chunk + 1) << 5)
+            .all(|cp| char::from_u32(cp).is_some_and(reference::is_combining_mark));
+        if all {
+            set_chunk_bit(&mut all_mark_chunks, chunk << 5);
+        }
+    }
     let mark_runs = marks.iter().map(|&(first, len, _)| (first, len));
     for (first, len) in mark_runs.chain(classes.iter().map(|&(first, len, _)| (first, len))) {
         (first..first + len).for_each(|cp| set_chunk_bit(&mut mark_chunks, cp));
@@ -173,7 +181,7 @@ fn generate_nfkc_table() -> String {
     let mut text = String::new();
     let (mut gaps, mut lens, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
     let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
-    let mut pages = vec![0u32; (rows.last().map_or(0, |r| r.first + r.len) as usize >> 8) / 8 + 1];
+    let mut decomposing: Vec<u32> = Vec::new();
     let mut unstable: Vec<u32> = Vec::new();
     let mut end = 0;
     for (i, row) in rows.iter().enumerate() {
@@ -202,7 +210,7 @@ fn generate_nfkc_table() -> String {
         text.push_str(&row.text);
         end = row.first + row.len;
         for cp in row.first..end {
-            pages[(cp >> 8) as usize / 8] |= 1 << ((cp >> 8) % 8);
+            set_chunk_bit(&mut decomposing, cp);
             if !row.stable {
                 set_chunk_bit(&mut unstable, cp);
             }
@@ -274,10 +282,10 @@ fn generate_nfkc_table() -> String {
     );
     write_array(
         &mut out,
-        "DECOMPOSING_PAGES",
-        "/// One bit per 256 code points: whether any of them has a row in the decomposition table.",
+        "DECOMPOSING_CHUNKS",
+        "/// One bit per 32 code points: whether any of them has a row in the decomposition table.",
         "u8",
-        &pages,
+        &decomposing,
     );
     write_array(
         &mut out,
@@ -286,6 +294,13 @@ fn generate_nfkc_table() -> String {
          /// combining class.",
         "u8",
         &mark_chunks,
+    );
+    write_array(
+        &mut out,
+        "ALL_MARK_CHUNKS",
+        "/// One bit per 32 code points: whether all of them are combining marks.",
+        "u8",
+        &all_mark_chunks,
     );
     write_array(
         &mut out,

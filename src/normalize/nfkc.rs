@@ -14,9 +14,10 @@
 //! itself (`é` does, so the normalized view passes it through as it is).
 
 use super::nfkc_table::{
-    COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION, COMPOSITION_SECOND,
-    DECOMPOSED_BLOCK, DECOMPOSED_BLOCK_ROW, DECOMPOSED_BLOCK_TEXT, DECOMPOSED_GAP, DECOMPOSED_LEN,
-    DECOMPOSING_PAGES, DECOMPOSITION_LEN, DECOMPOSITION_TEXT, MARKS, MARK_CHUNKS, UNSTABLE_CHUNKS,
+    ALL_MARK_CHUNKS, COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION,
+    COMPOSITION_SECOND, DECOMPOSED_BLOCK, DECOMPOSED_BLOCK_ROW, DECOMPOSED_BLOCK_TEXT,
+    DECOMPOSED_GAP, DECOMPOSED_LEN, DECOMPOSING_CHUNKS, DECOMPOSITION_LEN, DECOMPOSITION_TEXT,
+    MARKS, MARK_CHUNKS, UNSTABLE_CHUNKS,
 };
 
 // Hangul syllables are `S_BASE + (l * V_COUNT + v) * T_COUNT + t` for a leading consonant `l`,
@@ -67,16 +68,17 @@ impl Nfkc {
 pub fn is_nfkc_stable(c: char) -> bool {
     // Most letters with accents are composites that compose back: a chunk of 32 code points
     // holding none of the others answers without a search.
-    let chunk = (u32::from(c) >> 5) as usize;
-    let chunks = UNSTABLE_CHUNKS.get(chunk / 8);
-    chunks.is_none_or(|bits| bits & (1 << (chunk % 8)) == 0) || row(c).is_none_or(|r| r.stable)
+    !chunk_bit(&UNSTABLE_CHUNKS, u32::from(c)) || row(c).is_none_or(|r| r.stable)
 }
 
 /// Whether `c` is a combining mark (general category Mn, Mc or Me).
 pub fn is_combining_mark(c: char) -> bool {
     let cp = u32::from(c);
-    if !near_marks(cp) {
+    if !chunk_bit(&MARK_CHUNKS, cp) {
         return false;
+    }
+    if chunk_bit(&ALL_MARK_CHUNKS, cp) {
+        return true;
     }
     let Some(i) = MARKS.partition_point(|&k| k >> 11 <= cp).checked_sub(1) else {
         return false;
@@ -88,7 +90,7 @@ pub fn is_combining_mark(c: char) -> bool {
 /// The canonical combining class of `c`; 0 for starters.
 pub fn combining_class(c: char) -> u8 {
     let cp = u32::from(c);
-    if !near_marks(cp) {
+    if !chunk_bit(&MARK_CHUNKS, cp) {
         return 0;
     }
     let Some(i) = COMBINING_CLASS
@@ -104,11 +106,12 @@ pub fn combining_class(c: char) -> u8 {
     }
 }
 
-/// Whether the 32 code points around `cp` hold a combining mark or a non-starter: letters of
-/// most scripts are answered here, without a search.
-fn near_marks(cp: u32) -> bool {
+/// The bit of the 32-code-point chunk holding `cp` in one of the table's bitmaps (false past
+/// its end). The bitmaps answer the common cases before any search: letters of most scripts
+/// are in chunks with no mark, no decomposition, or nothing NFKC changes.
+fn chunk_bit(bitmap: &[u8], cp: u32) -> bool {
     let chunk = (cp >> 5) as usize;
-    MARK_CHUNKS
+    bitmap
         .get(chunk / 8)
         .is_some_and(|bits| bits & (1 << (chunk % 8)) != 0)
 }
@@ -129,9 +132,7 @@ struct Row {
 /// sizes of the row before, so the table is mostly small numbers that compress well.
 fn row(c: char) -> Option<Row> {
     let cp = u32::from(c);
-    let page = (cp >> 8) as usize;
-    let pages = DECOMPOSING_PAGES.get(page / 8);
-    if pages.is_none_or(|bits| bits & (1 << (page % 8)) == 0) {
+    if !chunk_bit(&DECOMPOSING_CHUNKS, cp) {
         return None;
     }
     let block = DECOMPOSED_BLOCK
