@@ -324,7 +324,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
     let mut out = ViewBuilder::with_capacity(text.len());
     let mut segment = String::new();
     let mut composed = String::new();
-    let mut nfkc = nfkc::Nfkc::default();
+    let mut normalizer = nfkc::Nfkc::default();
     let mut previous: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -393,7 +393,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
         let mut changed = false;
         let mut original = segment.chars();
         composed.clear();
-        nfkc.append(&segment, &mut composed);
+        normalizer.append(&segment, &mut composed);
         for n in composed.chars() {
             if original.next() != Some(n) {
                 changed = true;
