@@ -489,6 +489,8 @@ fn marks_out_of_canonical_order_are_ordered_then_composed() {
         "\u{1FF3}\u{301}",
         "s\u{307}\u{323}",
         "q\u{307}\u{323}",
+        // Two marks of class 230, the second a singleton decomposition (U+0340 to U+0300).
+        "\u{FF49}\u{11100}\u{340}",
     ] {
         assert_same_as_reference(text);
     }
