@@ -48,8 +48,6 @@ struct Decomposition {
     len: u32,
     text: String,
     single: Option<char>,
-    /// Whether NFKC leaves the first code point as it is (a composite that composes back).
-    stable: bool,
 }
 
 /// Rows per block of the decomposition table at most: a lookup reads one block row by row.
@@ -123,10 +121,11 @@ fn write_array(out: &mut String, name: &str, doc: &str, ty: &str, values: &[u32]
 }
 
 /// The rows of the decomposition table: every code point whose full compatibility
-/// decomposition is not itself, Hangul syllables aside, with runs merged.
-fn decompositions() -> Vec<Decomposition> {
+/// decomposition is not itself, with runs merged. Hangul syllables are left out, and so are the
+/// composites that NFKC composes back (`composed_back`): they decompose through their pair.
+fn decompositions(composed_back: &BTreeSet<char>) -> Vec<Decomposition> {
     let mut rows: Vec<Decomposition> = Vec::new();
-    for c in scalar_values().filter(|&c| !is_hangul_syllable(c)) {
+    for c in scalar_values().filter(|&c| !is_hangul_syllable(c) && !composed_back.contains(&c)) {
         let mut d = Vec::new();
         reference::decompose_compatible(c, |x| d.push(x));
         if d == [c] {
@@ -135,7 +134,7 @@ fn decompositions() -> Vec<Decomposition> {
         let cp = c as u32;
         if let (Some(last), [one]) = (rows.last_mut(), &d[..]) {
             let follows = last.single.map(|s| s as u32 + last.len) == Some(*one as u32);
-            if last.first + last.len == cp && follows && !last.stable && last.len < 256 {
+            if last.first + last.len == cp && follows && last.len < 256 {
                 last.len += 1;
                 continue;
             }
@@ -145,7 +144,6 @@ fn decompositions() -> Vec<Decomposition> {
             len: 1,
             text: d.iter().collect(),
             single: (d.len() == 1).then_some(d[0]),
-            stable: c.to_string().nfkc().eq(std::iter::once(c)),
         });
     }
     rows
@@ -177,7 +175,13 @@ fn generate_nfkc_table() -> String {
 
     // Decompositions: a new block where the last is full, a page starts, or the gap is too wide
     // for a byte.
-    let rows = decompositions();
+    let pairs = composition_pairs();
+    let composed_back: BTreeSet<char> = pairs
+        .iter()
+        .map(|p| p.2)
+        .filter(|&x| reference_nfkc(&x.to_string()) == x.to_string())
+        .collect();
+    let rows = decompositions(&composed_back);
     let mut text = String::new();
     let (mut gaps, mut lens, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
     let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
@@ -206,14 +210,12 @@ fn generate_nfkc_table() -> String {
             row.first
         );
         lens.push(row.len - 1);
-        bytes.push(row.text.len() as u32 | if row.stable { 0x80 } else { 0 });
+        bytes.push(row.text.len() as u32);
         text.push_str(&row.text);
         end = row.first + row.len;
         for cp in row.first..end {
             set_chunk_bit(&mut decomposing, cp);
-            if !row.stable {
-                set_chunk_bit(&mut unstable, cp);
-            }
+            set_chunk_bit(&mut unstable, cp);
         }
     }
     assert!(
@@ -221,7 +223,9 @@ fn generate_nfkc_table() -> String {
         "the table outgrew u16 indexes"
     );
 
-    let pairs = composition_pairs();
+    composed_back
+        .iter()
+        .for_each(|&x| set_chunk_bit(&mut decomposing, x as u32));
     let seconds: Vec<char> = pairs
         .iter()
         .map(|p| p.1)
@@ -232,14 +236,20 @@ fn generate_nfkc_table() -> String {
         seconds.len() <= 256,
         "too many second characters to index in a byte"
     );
-    let mut keyed: Vec<(u32, char)> = pairs
+    let mut by_composite: Vec<(char, u32)> = pairs
         .iter()
         .map(|&(a, b, x)| {
             let j = seconds.binary_search(&b).unwrap_or(0) as u32;
-            ((a as u32) << 8 | j, x)
+            (x, (a as u32) << 8 | j)
         })
         .collect();
-    keyed.sort();
+    by_composite.sort();
+    let mut by_pair: Vec<u32> = (0..by_composite.len() as u32).collect();
+    by_pair.sort_by_key(|&i| by_composite[i as usize].1);
+    assert!(
+        by_pair.len() < 1 << 16,
+        "too many compositions for u16 indexes"
+    );
 
     let mut out = String::new();
     let (major, minor, update) = unicode_normalization::UNICODE_VERSION;
@@ -283,7 +293,8 @@ fn generate_nfkc_table() -> String {
     write_array(
         &mut out,
         "DECOMPOSING_CHUNKS",
-        "/// One bit per 32 code points: whether any of them has a row in the decomposition table.",
+        "/// One bit per 32 code points: whether any of them has a row in the decomposition table\n\
+         /// or is a `COMPOSITE`.",
         "u8",
         &decomposing,
     );
@@ -349,8 +360,7 @@ fn generate_nfkc_table() -> String {
     write_array(
         &mut out,
         "DECOMPOSITION_LEN",
-        "/// Per row: bytes of the first code point's decomposition in `DECOMPOSITION_TEXT`, plus\n\
-         /// 128 if NFKC leaves that code point as it is (it composes back to itself).",
+        "/// Per row: bytes of the first code point's decomposition in `DECOMPOSITION_TEXT`.",
         "u8",
         &bytes,
     );
@@ -376,17 +386,27 @@ fn generate_nfkc_table() -> String {
     );
     write_array(
         &mut out,
-        "COMPOSITION",
-        "/// Pairs that compose, Hangul aside, sorted: `first << 8 | index in COMPOSITION_SECOND`.",
+        "COMPOSITE",
+        "/// The primary composites (Hangul aside), sorted.",
         "u32",
-        &keyed.iter().map(|&(k, _)| k).collect::<Vec<_>>(),
+        &by_composite
+            .iter()
+            .map(|&(x, _)| x as u32)
+            .collect::<Vec<_>>(),
     );
     write_array(
         &mut out,
-        "COMPOSITE",
-        "/// What each `COMPOSITION` pair composes to.",
+        "COMPOSITE_PAIR",
+        "/// The pair each `COMPOSITE` is composed from: `first << 8 | index in COMPOSITION_SECOND`.",
         "u32",
-        &keyed.iter().map(|&(_, x)| x as u32).collect::<Vec<_>>(),
+        &by_composite.iter().map(|&(_, k)| k).collect::<Vec<_>>(),
+    );
+    write_array(
+        &mut out,
+        "COMPOSITION",
+        "/// Indexes into `COMPOSITE_PAIR`, in the order of the pairs, to find a pair's composite.",
+        "u16",
+        &by_pair,
     );
     while out.ends_with("\n\n") {
         out.pop();

@@ -8,13 +8,16 @@
 //! composition against the last starter (Hangul by arithmetic, the other pairs from a sorted
 //! list that leaves out the composition exclusions).
 //!
+//! Composites that NFKC composes back (`é`) have no decomposition of their own in the table:
+//! they decompose through the pair they are composed from, which the composition list holds
+//! anyway.
+//!
 //! Letters are looked up on every scan of non-ASCII text, so the common answers come before
-//! any search: bitmaps of 32-code-point chunks say where no character changes under NFKC and
-//! where no mark is, and each decomposition row says whether its code point composes back to
-//! itself (`é` does, so the normalized view passes it through as it is).
+//! any search: bitmaps of 32-code-point chunks say where no character changes under NFKC, where
+//! nothing decomposes and where no mark is.
 
 use super::nfkc_table::{
-    ALL_MARK_CHUNKS, COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITION,
+    ALL_MARK_CHUNKS, COMBINING_CLASS, COMBINING_CLASS_LEN, COMPOSITE, COMPOSITE_PAIR, COMPOSITION,
     COMPOSITION_SECOND, DECOMPOSED_BLOCK, DECOMPOSED_BLOCK_ROW, DECOMPOSED_BLOCK_TEXT,
     DECOMPOSED_GAP, DECOMPOSED_LEN, DECOMPOSING_CHUNKS, DECOMPOSITION_LEN, DECOMPOSITION_TEXT,
     MARKS, MARK_CHUNKS, UNSTABLE_CHUNKS,
@@ -68,7 +71,7 @@ impl Nfkc {
 pub fn is_nfkc_stable(c: char) -> bool {
     // Most letters with accents are composites that compose back: a chunk of 32 code points
     // holding none of the others answers without a search.
-    !chunk_bit(&UNSTABLE_CHUNKS, u32::from(c)) || row(c).is_none_or(|r| r.stable)
+    !chunk_bit(&UNSTABLE_CHUNKS, u32::from(c)) || row(c).is_none()
 }
 
 /// Whether `c` is a combining mark (general category Mn, Mc or Me).
@@ -123,8 +126,6 @@ struct Row {
     /// How far the code point is from the row's first. In a row of several, each code point
     /// decomposes to one character, `step` after the one the first decomposes to.
     step: u32,
-    /// Whether the code point composes back to itself.
-    stable: bool,
 }
 
 /// The table row holding `c`, if any. Rows are read block by block: a block's first row starts
@@ -152,13 +153,11 @@ fn row(c: char) -> Option<Row> {
             return None;
         }
         let len = u32::from(*DECOMPOSED_LEN.get(i)?) + 1;
-        let packed = *DECOMPOSITION_LEN.get(i)?;
-        let bytes = usize::from(packed & 0x7F);
+        let bytes = usize::from(*DECOMPOSITION_LEN.get(i)?);
         if cp < first + len {
             return Some(Row {
                 text: DECOMPOSITION_TEXT.get(offset..offset + bytes)?,
                 step: cp - first,
-                stable: packed & 0x80 != 0,
             });
         }
         first += len;
@@ -191,7 +190,13 @@ fn decompose(c: char, buffer: &mut Vec<(char, u8)>) {
     }
     let mut push = |d: char| buffer.push((d, combining_class(d)));
     match row(c) {
-        None => push(c),
+        None => match canonical_pair(c) {
+            Some((a, b)) => {
+                decompose(a, buffer);
+                decompose(b, buffer);
+            }
+            None => push(c),
+        },
         Some(Row { text, step: 0, .. }) => text.chars().for_each(push),
         Some(Row { text, step, .. }) => {
             let d = text
@@ -251,6 +256,23 @@ fn compose_pair(a: char, b: char) -> Option<char> {
         return char::from_u32(a + (b - T_BASE));
     }
     let second = COMPOSITION_SECOND.binary_search(&b).ok()? as u32;
-    let i = COMPOSITION.binary_search(&(a << 8 | second)).ok()?;
-    COMPOSITE.get(i).and_then(|&x| char::from_u32(x))
+    let pair = |&i: &u16| COMPOSITE_PAIR.get(usize::from(i)).copied();
+    let i = COMPOSITION
+        .binary_search_by_key(&Some(a << 8 | second), pair)
+        .ok()?;
+    let at = usize::from(*COMPOSITION.get(i)?);
+    COMPOSITE.get(at).and_then(|&x| char::from_u32(x))
+}
+
+/// The pair a primary composite is composed from (Hangul aside). Composites that NFKC composes
+/// back have no decomposition row: they decompose through their pair.
+fn canonical_pair(c: char) -> Option<(char, char)> {
+    let cp = u32::from(c);
+    if !chunk_bit(&DECOMPOSING_CHUNKS, cp) {
+        return None;
+    }
+    let i = COMPOSITE.binary_search(&cp).ok()?;
+    let pair = *COMPOSITE_PAIR.get(i)?;
+    let second = *COMPOSITION_SECOND.get((pair & 0xFF) as usize)?;
+    Some((char::from_u32(pair >> 8)?, char::from_u32(second)?))
 }
