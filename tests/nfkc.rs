@@ -205,7 +205,7 @@ fn generate_nfkc_table() -> String {
             gaps.push(gap);
         }
         assert!(
-            row.text.len() < 128,
+            row.text.len() < 256,
             "decomposition of U+{:X} is too long",
             row.first
         );
