@@ -188,7 +188,7 @@ fn mixed_script(normalized: &Normalized, out: &mut Vec<Finding>) {
         }
     };
     for (i, c) in folded.char_indices() {
-        if c.is_alphabetic() || unicode_normalization::char::is_combining_mark(c) {
+        if c.is_alphabetic() || crate::normalize::is_combining_mark(c) {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
             check(s, i, &mut words, &mut first);

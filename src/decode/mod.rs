@@ -26,8 +26,8 @@ mod rot13;
 
 use crate::finding::Span;
 use crate::normalize::bytes::has_run;
-use crate::normalize::{View, ViewBuilder, ViewKind};
-use unicode_normalization::UnicodeNormalization;
+use crate::normalize::{is_nfkc_stable, nfkc, View, ViewBuilder, ViewKind};
+use std::borrow::Cow;
 
 /// Bounds on decoding work, so that hostile input cannot make a scan slow or large.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -458,7 +458,13 @@ fn fold_into(builder: &mut ViewBuilder, run: &Run, mut left: usize) -> usize {
             left -= 1;
             continue;
         }
-        for n in c.encode_utf8(&mut buf).nfkc() {
+        let one = c.encode_utf8(&mut buf);
+        let normal = if is_nfkc_stable(c) {
+            Cow::Borrowed(&*one)
+        } else {
+            Cow::Owned(nfkc(one))
+        };
+        for n in normal.chars() {
             for l in n.to_lowercase() {
                 if l.len_utf8() > left {
                     return 0;

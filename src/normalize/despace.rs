@@ -4,9 +4,8 @@
 //! space where letters have a dot) is a word gap and stays a single space.
 
 use super::bytes::has_run_of_positions;
-use super::{NormalizeStats, OffsetMap, View, ViewBuilder, ViewKind};
+use super::{is_combining_mark, NormalizeStats, OffsetMap, View, ViewBuilder, ViewKind};
 use crate::finding::Span;
-use unicode_normalization::char::is_combining_mark;
 
 /// Fewest single letters that make a run worth joining (`a l l`).
 const MIN_RUN: usize = 3;

@@ -5,15 +5,16 @@
 pub(crate) mod bytes;
 mod confusables_table;
 mod despace;
+mod nfkc;
+mod nfkc_table;
 mod script;
 mod skeleton;
 
+pub use nfkc::{combining_class, is_combining_mark, is_nfkc_stable, nfkc};
 pub use script::{is_latin_letter, Script};
 pub use skeleton::confusable;
 
 use crate::finding::Span;
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Which transformation of the original text a view is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -322,6 +323,8 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
     }
     let mut out = ViewBuilder::with_capacity(text.len());
     let mut segment = String::new();
+    let mut composed = String::new();
+    let mut normalizer = nfkc::Nfkc::default();
     let mut previous: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -369,7 +372,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
             out.push(c.to_ascii_lowercase(), Span::new(i, end));
             continue;
         }
-        if !marked && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+        if !marked && nfkc::is_nfkc_stable(c) {
             for l in c.to_lowercase() {
                 out.push(l, Span::new(i, end));
             }
@@ -389,7 +392,9 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
         let span = Span::new(i, end);
         let mut changed = false;
         let mut original = segment.chars();
-        for n in segment.nfkc() {
+        composed.clear();
+        normalizer.append(&segment, &mut composed);
+        for n in composed.chars() {
             if original.next() != Some(n) {
                 changed = true;
             }

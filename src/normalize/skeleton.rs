@@ -14,8 +14,7 @@
 use super::bytes::any_byte;
 use super::confusables_table::CONFUSABLES;
 use super::script::Script;
-use super::{NormalizeStats, View, ViewBuilder, ViewKind};
-use unicode_normalization::char::is_combining_mark;
+use super::{is_combining_mark, NormalizeStats, View, ViewBuilder, ViewKind};
 
 /// The ASCII letter or digit (lower case) that `c` passes for, if the confusables data says it
 /// passes for one. Only letters that survive normalization are listed.
