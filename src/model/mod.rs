@@ -397,16 +397,33 @@ impl Model {
         let Some(text) = view_text.get(chunk.0..chunk.1) else {
             return Vec::new();
         };
-        let mut words: Vec<(i8, Feature)> = Vec::new();
+        let mut words: Vec<(i32, Feature)> = Vec::new();
+        let mut grams: Vec<(usize, usize, i8)> = Vec::new();
         features::visit(text, |e| {
             if let Event::Feature(f) = e {
                 let w = self.attack[self.attack_index(f.hash)];
-                // A "word" of hundreds of letters is no readable cue.
-                if f.word && w > 0 && f.end - f.start <= MAX_CUE_BYTES {
-                    words.push((w, f));
+                if !f.word {
+                    grams.push((f.start, f.end, w));
+                } else if f.end - f.start <= MAX_CUE_BYTES {
+                    // A "word" of hundreds of letters is no readable cue.
+                    words.push((i32::from(w), f));
                 }
             }
         });
+        // A word's strength is its own weight plus those of the character n-grams inside it.
+        // With few weight levels many words weigh the same alone; the n-grams tell "ignore"
+        // from a stray symbol whose one bucket happens to be positive.
+        grams.sort_unstable_by_key(|g| g.0);
+        for (strength, f) in &mut words {
+            let from = grams.partition_point(|g| g.0 < f.start);
+            *strength += grams[from..]
+                .iter()
+                .take_while(|g| g.0 < f.end)
+                .filter(|g| g.1 <= f.end)
+                .map(|g| i32::from(g.2))
+                .sum::<i32>();
+        }
+        words.retain(|w| w.0 > 0);
         words.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.start.cmp(&b.1.start)));
         let mut cues: Vec<(usize, usize)> = Vec::new();
         for (_, f) in words {
