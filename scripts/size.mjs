@@ -50,8 +50,8 @@ function wasmSections(bytes) {
   }
   return sections;
 }
-const big = wasmSections(readFileSync(join(pkg, "promptfence_bg.wasm"))).filter((s) => s.name === "code" || s.name === "data");
-console.log(`      wasm sections, each gzipped alone: ${big.map((s) => `${s.name} ${kb(s.raw)} raw / ${kb(s.gz)} gz`).join("; ")}`);
+const sections = wasmSections(readFileSync(join(pkg, "promptfence_bg.wasm"))).filter((s) => s.name === "code" || s.name === "data");
+console.log(`      wasm sections, each gzipped alone: ${sections.map((s) => `${s.name} ${kb(s.raw)} raw / ${kb(s.gz)} gz`).join("; ")}`);
 
 // --- start-up: Node ---------------------------------------------------------------------
 // A benign first text compiles the few rules its words trigger; an attack compiles the rules
