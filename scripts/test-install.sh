@@ -70,8 +70,9 @@ for want in "Write to [EMAIL_1] 😀" "I wrote to jane.doe@acme.io." "block prom
     exit 1
   fi
 done
-# guardFetch's rejection lists the override rule (beside the learned model's finding).
-if ! grep -E "^blocked: \[.*'injection\.override\.ignore_previous'" example.out > /dev/null; then
+# guardFetch's rejection lists the override rule (beside the learned model's finding). Node
+# prints a long array over several lines, so the output is read as one line.
+if ! tr '\n' ' ' < example.out | grep -E "blocked: \[[^]]*'injection\.override\.ignore_previous'" > /dev/null; then
   echo "install test: the README's guardFetch example did not print the blocked override" >&2
   cat example.out >&2
   exit 1
