@@ -154,26 +154,14 @@ pub(crate) fn options(args: &Args) -> Result<TrainOptions, String> {
         ("--source-fp", &mut opts.source_false_positive_rate),
     ] {
         if let Some(v) = args.value(flag) {
-            *rate = v
-                .parse()
-                .ok()
-                .filter(|r: &f64| (0.0..=1.0).contains(r))
-                .ok_or_else(|| format!("{flag} takes a rate from 0 to 1, not `{v}`"))?;
+            *rate = in_range(flag, v, 0.0..=1.0, "a rate from 0 to 1")?;
         }
     }
     if let Some(v) = args.value("--l2") {
-        opts.l2 = v
-            .parse()
-            .ok()
-            .filter(|x: &f32| (0.0..1.0).contains(x))
-            .ok_or_else(|| format!("--l2 takes a number from 0 to 1, not `{v}`"))?;
+        opts.l2 = in_range("--l2", v, 0.0..1.0, "a number from 0 to 1")?;
     }
     if let Some(v) = args.value("--epochs") {
-        opts.epochs = v
-            .parse()
-            .ok()
-            .filter(|&n: &usize| (1..=100).contains(&n))
-            .ok_or_else(|| format!("--epochs takes a number from 1 to 100, not `{v}`"))?;
+        opts.epochs = in_range("--epochs", v, 1..=100, "a number from 1 to 100")?;
     }
     if let Some(v) = args.value("--folds-by") {
         opts.fold_by_source = match v {
@@ -187,28 +175,35 @@ pub(crate) fn options(args: &Args) -> Result<TrainOptions, String> {
         ("--category-bits", &mut opts.category_bits),
     ] {
         if let Some(v) = args.value(flag) {
-            *bits = v
-                .parse()
-                .ok()
-                .filter(|b: &u8| (1..=20).contains(b))
-                .ok_or_else(|| format!("{flag} takes a number from 1 to 20, not `{v}`"))?;
+            *bits = in_range(flag, v, 1..=20, "a number from 1 to 20")?;
         }
     }
     if let Some(v) = args.value("--levels") {
-        opts.levels = v
-            .parse()
-            .ok()
-            .filter(|l: &i8| (1..=promptfence::model::MAX_WEIGHT).contains(l))
-            .ok_or_else(|| format!("--levels takes a number from 1 to 7, not `{v}`"))?;
+        let most = promptfence::model::MAX_WEIGHT;
+        opts.levels = in_range(
+            "--levels",
+            v,
+            1..=most,
+            &format!("a number from 1 to {most}"),
+        )?;
     }
     if let Some(v) = args.value("--source-weight") {
-        opts.source_weight_power = v
-            .parse()
-            .ok()
-            .filter(|p: &f32| (0.0..=1.0).contains(p))
-            .ok_or_else(|| format!("--source-weight takes a number from 0 to 1, not `{v}`"))?;
+        opts.source_weight_power =
+            in_range("--source-weight", v, 0.0..=1.0, "a number from 0 to 1")?;
     }
     Ok(opts)
+}
+
+/// The value `v` of option `flag` as a number within `range`; the error says what it `takes`.
+fn in_range<T, R>(flag: &str, v: &str, range: R, takes: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd,
+    R: std::ops::RangeBounds<T>,
+{
+    v.parse()
+        .ok()
+        .filter(|x| range.contains(x))
+        .ok_or_else(|| format!("{flag} takes {takes}, not `{v}`"))
 }
 
 pub fn run(args: &Args) -> Result<i32, String> {
