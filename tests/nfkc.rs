@@ -2,6 +2,8 @@
 //! `unicode-normalization` crate on every scalar value, on generated strings and on the corpus.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use promptfence::normalize::{combining_class, is_combining_mark, is_nfkc_stable, nfkc};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -9,7 +11,7 @@ use std::fmt::Write as _;
 use unicode_normalization::char as reference;
 use unicode_normalization::UnicodeNormalization;
 
-const TABLE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/normalize/nfkc_table.rs");
+const TABLE_PATH: &str = "src/normalize/nfkc_table.rs";
 
 fn scalar_values() -> impl Iterator<Item = char> {
     (0u32..=0x10FFFF).filter_map(char::from_u32)
@@ -416,16 +418,10 @@ fn generate_nfkc_table() -> String {
 
 #[test]
 fn nfkc_table_is_up_to_date() {
-    let generated = generate_nfkc_table();
-    if std::env::var_os("PROMPTFENCE_REGEN").is_some() {
-        std::fs::write(TABLE_PATH, &generated).expect("write the NFKC table");
-        return;
-    }
-    let checked_in = std::fs::read_to_string(TABLE_PATH).unwrap_or_default();
-    assert!(
-        checked_in == generated,
-        "src/normalize/nfkc_table.rs is stale: run \
-         `PROMPTFENCE_REGEN=1 cargo test --test nfkc nfkc_table_is_up_to_date`"
+    common::check_generated(
+        TABLE_PATH,
+        &generate_nfkc_table(),
+        "nfkc nfkc_table_is_up_to_date",
     );
 }
 

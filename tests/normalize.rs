@@ -1,14 +1,13 @@
 //! Normalization views: offsets back to the original text, look-alike letters, leetspeak,
 //! spaced letters and invisible characters; and the generated confusables table.
 
+mod common;
+
 use promptfence::normalize::{normalize, ViewKind};
 use std::fmt::Write as _;
 use unicode_normalization::UnicodeNormalization;
 
-const TABLE_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/src/normalize/confusables_table.rs"
-);
+const TABLE_PATH: &str = "src/normalize/confusables_table.rs";
 
 /// Builds the text of `src/normalize/confusables_table.rs` from the UTS #39 confusables data
 /// in the `unicode-security` crate. Kept: letters that survive normalization unchanged (NFKC
@@ -78,16 +77,10 @@ fn generate_confusables_table() -> String {
 
 #[test]
 fn confusables_table_is_up_to_date() {
-    let generated = generate_confusables_table();
-    if std::env::var_os("PROMPTFENCE_REGEN").is_some() {
-        std::fs::write(TABLE_PATH, &generated).expect("write the confusables table");
-        return;
-    }
-    let checked_in = std::fs::read_to_string(TABLE_PATH).unwrap_or_default();
-    assert!(
-        checked_in == generated,
-        "src/normalize/confusables_table.rs is stale: run \
-         `PROMPTFENCE_REGEN=1 cargo test --test normalize confusables_table_is_up_to_date`"
+    common::check_generated(
+        TABLE_PATH,
+        &generate_confusables_table(),
+        "normalize confusables_table_is_up_to_date",
     );
 }
 
