@@ -133,15 +133,15 @@ const NATIVE_PREFILTER: bool = !cfg!(target_arch = "wasm32");
 /// character boundaries where matches are reported ([`crate::matcher`]).
 ///
 /// Built with regex-automata's meta engine, configured as `regex::bytes::Regex` is (no UTF-8
-/// requirement on the haystack or on empty matches, leftmost-first), less two things the rules
-/// do not need: a literal prefilter (a rule's regex runs only where the matcher's keyword
-/// automaton found one of its keywords) and capture groups, kept only when `captures` says the
-/// rule reports a named part of its match. Without the prefilter, `promptfence rules` (which
-/// compiles every rule) runs 13% fewer instructions; a 1 KB benign scan natively takes ~1 µs
-/// more (13.6 against 12.5 µs p50), as a rule's regex no longer skips ahead to its literals.
-/// So the prefilter stays off where start-up is the budget, in WebAssembly (whose build has no
-/// literal prefilters anyway, see Cargo.toml), and on natively, where the scan's speed is.
-/// Matches are the same either way.
+/// requirement on the haystack or on empty matches, leftmost-first), except that capture
+/// groups are kept only when `captures` says the rule reports a named part of its match, and
+/// that in WebAssembly there is no literal prefilter (a rule's regex runs only where the
+/// matcher's keyword automaton found one of its keywords). Without the prefilter,
+/// `promptfence rules` (which compiles every rule) runs 13% fewer instructions, but a 1 KB
+/// benign scan natively takes ~1 µs more (13.6 against 12.5 µs p50), as a rule's regex no
+/// longer skips ahead to its literals: so it is off where start-up is the budget (the wasm
+/// build has no literal prefilters anyway, see Cargo.toml) and on natively, where the scan's
+/// speed is. Matches are the same either way.
 pub(crate) fn build_regex(pattern: &str, captures: bool) -> Result<Regex, String> {
     let which = if captures {
         WhichCaptures::All
