@@ -80,6 +80,7 @@ mod messages;
 pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod re;
 mod redact;
 mod rules;
 mod score;

@@ -13,12 +13,11 @@
 //! type, that only records which keywords occurred.
 
 use crate::normalize::View;
+use crate::re::Regex;
 use crate::rules::Rule;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::{Anchored, MatchKind};
-use regex_automata::meta::Regex;
-use regex_automata::{Input, PatternID};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -149,17 +148,11 @@ pub struct Matcher {
 
 /// The range of the `span*` group that took part in the match starting at `start`, if any.
 fn reported_part(re: &Regex, text: &[u8], start: usize) -> Option<(usize, usize)> {
-    let mut caps = re.create_captures();
-    re.search_captures(&Input::new(text).range(start..), &mut caps);
-    if !caps.is_match() {
-        return None;
-    }
-    re.group_info()
-        .pattern_names(PatternID::ZERO)
+    let slots = re.captures_bytes_at(text, start)?;
+    re.group_names()
         .enumerate()
         .filter(|(_, name)| name.is_some_and(|n| n.starts_with("span")))
-        .find_map(|(i, _)| caps.get_group(i))
-        .map(|g| (g.start, g.end))
+        .find_map(|(i, _)| Some((slots.get(2 * i).copied()??, slots.get(2 * i + 1).copied()??)))
 }
 
 /// `start..end` widened to the characters it touches. Rules match bytes, and a byte-level
@@ -261,11 +254,11 @@ impl Matcher {
             }
             if let Some(re) = self.regex(i) {
                 let text = view.text.as_bytes();
-                if let Some(m) = re.find(text) {
+                if let Some((start, end)) = re.find_bytes_at(text, 0) {
                     let (start, end) = if self.span_groups[i] {
-                        reported_part(re, text, m.start()).unwrap_or((m.start(), m.end()))
+                        reported_part(re, text, start).unwrap_or((start, end))
                     } else {
-                        (m.start(), m.end())
+                        (start, end)
                     };
                     let (start, end) = char_bounds(&view.text, start, end);
                     out.push(RuleMatch {

@@ -4,8 +4,8 @@
 
 use super::{char_at, char_before, each_candidate, entropy, Entity, EntityKind};
 use crate::normalize::bytes::any_byte;
+use crate::re::Regex;
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::Regex;
 use std::sync::OnceLock;
 
 /// Longest PEM block reported as one span; a longer one is reported up to this length.
