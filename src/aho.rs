@@ -62,31 +62,38 @@ impl Automaton {
             stride += 1;
         }
 
-        // The trie. A state is its index here; 0 is the root, which is no state's child, so a
-        // 0 entry means "no child" until the rows are filled, where it means "back to the root".
-        let mut table = vec![0u32; stride];
+        // The trie, each state with its first child and next sibling (0, the root, is no
+        // state's child or sibling, so it means "none") and the class of the byte into it.
+        let mut trie = vec![(0u32, 0u32, 0u8)];
         let mut own: Vec<Vec<u32>> = vec![Vec::new()];
         for (k, keyword) in keywords.iter().enumerate() {
             let mut state = 0;
             for &b in keyword.as_ref() {
-                let at = state * stride + usize::from(classes[usize::from(b)]);
-                if table[at] == 0 {
-                    let new = own.len();
-                    if (new + 1) * stride > MATCH as usize {
+                let class = classes[usize::from(b)];
+                let mut child = trie[state].0;
+                while child != 0 && trie[child as usize].2 != class {
+                    child = trie[child as usize].1;
+                }
+                if child == 0 {
+                    child = trie.len() as u32;
+                    if (trie.len() + 1) * stride > MATCH as usize {
                         return Err(TooLarge);
                     }
+                    trie.push((0, trie[state].0, class));
+                    trie[state].0 = child;
                     own.push(Vec::new());
-                    table.resize(table.len() + stride, 0);
-                    table[at] = new as u32;
                 }
-                state = table[at] as usize;
+                state = child as usize;
             }
             own[state].push(k as u32);
         }
 
-        // Breadth first, so that a state's failure state (always shallower) has its row filled
-        // and its keywords gathered before the state itself. The queue is every state once.
-        let states = own.len();
+        // Breadth first, so that a state's failure state (always shallower) has its row and
+        // its keywords complete before the state itself: a row is its failure state's row
+        // with the state's own children written over it. The queue is every state once.
+        let states = trie.len();
+        let start = if own[0].is_empty() { 0 } else { MATCH };
+        let mut table = vec![start; states * stride];
         let mut fail = vec![0u32; states];
         let mut ends = vec![(0u32, 0u32); states];
         let mut ends_at = Vec::new();
@@ -97,41 +104,44 @@ impl Automaton {
             let state = queue[next] as usize;
             next += 1;
             let f = fail[state] as usize;
-            let start = ends_at.len() as u32;
+            let from = ends_at.len() as u32;
             ends_at.extend_from_slice(&own[state]);
+            let row = state * stride;
             if state != 0 {
-                let (from, to) = ends[f];
-                ends_at.extend_from_within(from as usize..to as usize);
+                let (f_from, f_to) = ends[f];
+                ends_at.extend_from_within(f_from as usize..f_to as usize);
+                table.copy_within(f * stride..(f + 1) * stride, row);
             }
-            ends[state] = (start, ends_at.len() as u32);
-            for c in 0..stride {
-                let child = table[state * stride + c];
-                if child != 0 {
-                    fail[child as usize] = if state == 0 { 0 } else { table[f * stride + c] };
-                    queue.push(child);
-                } else if state != 0 {
-                    table[state * stride + c] = table[f * stride + c];
-                }
+            ends[state] = (from, ends_at.len() as u32);
+            let mut child = trie[state].0;
+            while child != 0 {
+                let (_, sibling, class) = trie[child as usize];
+                // Where the child's failure leads: the failure state's transition, or, from the
+                // root, the root.
+                let on_failure = if state == 0 {
+                    start
+                } else {
+                    table[f * stride + usize::from(class)]
+                };
+                fail[child as usize] = (on_failure & !MATCH) / stride as u32;
+                let ends_keyword = !own[child as usize].is_empty() || on_failure & MATCH != 0;
+                table[row + usize::from(class)] =
+                    (child * stride as u32) | if ends_keyword { MATCH } else { 0 };
+                queue.push(child);
+                child = sibling;
             }
         }
 
-        let encode = |t: u32| {
-            let (from, to) = ends[t as usize];
-            (t * stride as u32) | if from < to { MATCH } else { 0 }
-        };
-        for t in &mut table {
-            *t = encode(*t);
-        }
         let mut starts = [false; 256];
         for (b, class) in classes.iter().enumerate() {
-            starts[b] = table[usize::from(*class)] != 0;
+            starts[b] = table[usize::from(*class)] & !MATCH != 0;
         }
         Ok(Automaton {
             classes,
             starts,
             stride,
             table,
-            start: encode(0),
+            start,
             ends,
             keywords: ends_at,
         })
