@@ -7,8 +7,9 @@
 //! and the others (Cyrillic, CJK, ...) in a second one that reads only views holding non-ASCII
 //! bytes, since ASCII text cannot contain them. That second automaton is built on the first
 //! such view, so that an engine which only ever sees ASCII text never pays for it. Both are
-//! DFAs over byte classes ([`crate::aho`]): one table lookup a byte, and the ASCII one, ~1.8 MB
-//! for the embedded rules, builds in about a millisecond with the engine.
+//! DFAs over byte classes ([`crate::aho`]), natively and in WebAssembly: one table lookup a
+//! byte. For the embedded rules the ASCII one is ~1.8 MB and builds in ~0.4 ms natively, the
+//! other ~2.5 MB in ~0.2 ms.
 
 use crate::aho::{self, Automaton};
 use crate::normalize::View;
