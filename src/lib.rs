@@ -67,6 +67,7 @@
 //! # Ok::<(), promptfence::Error>(())
 //! ```
 
+mod aho;
 mod config;
 pub mod decode;
 pub mod dlp;
