@@ -86,6 +86,7 @@ mod redact;
 mod rules;
 mod score;
 pub mod session;
+mod sort;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

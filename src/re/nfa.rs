@@ -328,7 +328,7 @@ impl Compiler {
             for s in &mut sequences {
                 s.reverse();
             }
-            sequences.sort_unstable();
+            crate::sort::sort(&mut sequences);
         }
         let refs: Vec<&[(u8, u8)]> = sequences.iter().map(Vec::as_slice).collect();
         self.trie(&refs, next)
