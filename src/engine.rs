@@ -420,7 +420,9 @@ fn strongest_per_rule(findings: Vec<Finding>) -> Vec<Finding> {
             }
         }
     }
-    best.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+    crate::sort::sort_by(&mut best, |a, b| {
+        b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start))
+    });
     best
 }
 
@@ -438,7 +440,7 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
         .iter()
         .flat_map(|f| [f.span.start, f.span.end])
         .collect();
-    offsets.sort_unstable();
+    crate::sort::sort(&mut offsets);
     offsets.dedup();
     let mut utf16: HashMap<usize, usize> = HashMap::with_capacity(offsets.len());
     let mut units = 0usize;
@@ -543,7 +545,9 @@ impl Engine {
                 .into_iter()
                 .filter(|f| self.config.is_enabled(&f.rule_id, f.category)),
         );
-        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+        crate::sort::sort_by(findings, |a, b| {
+            b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start))
+        });
     }
 
     /// The PII and secrets in `text` that this engine reports (after enabled categories and
@@ -601,7 +605,9 @@ impl Engine {
         if truncated {
             findings.push(truncation_finding(text.len()));
         }
-        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+        crate::sort::sort_by(&mut findings, |a, b| {
+            b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start))
+        });
         Ok(self.report(
             text,
             findings,

@@ -194,7 +194,7 @@ impl KnownAttacks {
         let view = comparison_view(&normalized.views);
         let mut hashes: Vec<u64> = Vec::new();
         for_each_shingle(view, |h| hashes.push(h));
-        hashes.sort_unstable();
+        crate::sort::sort(&mut hashes);
         hashes.dedup();
         let shingles = hashes.len();
         if shingles < MIN_SHINGLES {
@@ -338,7 +338,7 @@ impl KnownAttacks {
                 candidates.extend_from_slice(ids);
             }
         }
-        candidates.sort_unstable();
+        crate::sort::sort(&mut candidates);
         candidates.dedup();
         let mut best: Option<(&u64, &Entry, usize)> = None;
         for id in &candidates {
@@ -396,7 +396,7 @@ impl KnownAttacks {
     /// they were added.
     pub fn to_json(&self) -> String {
         let mut ids: Vec<&u64> = self.entries.keys().collect();
-        ids.sort_unstable();
+        crate::sort::sort(&mut ids);
         let file = IndexFile {
             format: FORMAT.to_owned(),
             version: VERSION,

@@ -67,6 +67,7 @@
 //! # Ok::<(), promptfence::Error>(())
 //! ```
 
+mod aho;
 mod config;
 pub mod decode;
 pub mod dlp;
@@ -80,10 +81,12 @@ mod messages;
 pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod re;
 mod redact;
 mod rules;
 mod score;
 pub mod session;
+mod sort;
 pub mod stream;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -132,6 +132,6 @@ fn reweigh(report: &mut Report, points: i16) {
             f.severity = crate::Severity::from_score(f.score);
         }
     }
-    report.findings.sort_by_key(|f| std::cmp::Reverse(f.score));
+    crate::sort::sort_by_key(&mut report.findings, |f| std::cmp::Reverse(f.score));
     report.score = score::risk_score(&report.findings);
 }

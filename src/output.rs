@@ -6,7 +6,7 @@
 
 use crate::dlp;
 use crate::finding::{Category, Finding, Severity, Span};
-use regex::Regex;
+use crate::re::Regex;
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};

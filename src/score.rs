@@ -102,7 +102,7 @@ pub fn risk_score(findings: &[Finding]) -> u8 {
     if scores.is_empty() {
         return pii;
     }
-    scores.sort_unstable_by(|a, b| b.cmp(a));
+    crate::sort::sort_by(&mut scores, |a, b| b.cmp(a));
     let mut clear = 1.0 - f64::from(scores[0]) / 100.0;
     for &s in &scores[1..] {
         clear *= 1.0 - CORROBORATION * f64::from(s) / 100.0;

@@ -401,7 +401,7 @@ fn finish(mut found: Vec<Finding>, turn: &Report) -> Vec<Finding> {
             && f.category != Category::Obfuscation
             && !turn.findings.iter().any(|t| t.rule_id == f.rule_id)
     });
-    found.sort_by_key(|f| std::cmp::Reverse(f.score));
+    crate::sort::sort_by_key(&mut found, |f| std::cmp::Reverse(f.score));
     let mut seen: Vec<String> = Vec::new();
     found.retain(|f| {
         let new = !seen.contains(&f.rule_id);

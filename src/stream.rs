@@ -119,7 +119,7 @@ impl StreamScanner {
             .into_iter()
             .filter_map(|f| self.settle(f, total, trusted_from, true))
             .collect();
-        ready.sort_by_key(|f| (f.span.start, f.span.end));
+        crate::sort::sort_by_key(&mut ready, |f| (f.span.start, f.span.end));
         ready
     }
 
@@ -208,7 +208,7 @@ impl StreamScanner {
             let base = self.base;
             self.reported.retain(|(_, start, _)| *start >= base);
         }
-        ready.sort_by_key(|f| (f.span.start, f.span.end));
+        crate::sort::sort_by_key(&mut ready, |f| (f.span.start, f.span.end));
         ready
     }
 }

@@ -386,7 +386,9 @@ impl StreamScanner {
         }
         self.keep(&new);
         let mut findings = self.findings.clone();
-        findings.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start)));
+        crate::sort::sort_by(&mut findings, |a, b| {
+            b.score.cmp(&a.score).then(a.span.start.cmp(&b.span.start))
+        });
         let score = score::risk_score(&findings);
         let report = Report {
             verdict: Verdict::from_score(score, self.thresholds),

@@ -30,7 +30,7 @@ pub fn run(args: &Args) -> Result<i32, String> {
     let mut sorted = builds.clone();
     sorted.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "engine build (embedded rules and keyword automata, natively a DFA for the ASCII keywords; regexes compiled lazily): median {:.0} µs",
+        "engine build (embedded rules and the ASCII keywords' DFA; regexes compiled lazily): median {:.0} µs",
         percentile(&sorted, 50.0)
     );
     let engine = args.engine()?;

@@ -2,7 +2,7 @@
 //! digits, and a basic bank account number that makes the whole pass the ISO 7064 mod-97 test.
 
 use super::{char_at, char_before, context_has, Entity, EntityKind};
-use regex::Regex;
+use crate::re::Regex;
 use std::sync::OnceLock;
 
 fn start_re() -> &'static Regex {

@@ -356,9 +356,9 @@ pub(crate) fn entropy(s: &str) -> f64 {
 /// value starting inside a refused candidate is still found. Candidates are bounded in
 /// length, so this stays linear in the text for a fixed set of patterns.
 pub(crate) fn each_candidate(
-    re: &regex::Regex,
+    re: &crate::re::Regex,
     text: &str,
-    mut accept: impl FnMut(regex::Match<'_>) -> bool,
+    mut accept: impl FnMut(crate::re::Match<'_>) -> bool,
 ) {
     let mut from = 0;
     while from <= text.len() {

@@ -7,7 +7,7 @@ use super::{
     context_has, each_candidate, inside_digit_groups, stands_alone, Entity, EntityKind,
     REFERENCE_WORDS,
 };
-use regex::Regex;
+use crate::re::Regex;
 use std::sync::OnceLock;
 
 fn candidate_re() -> &'static Regex {

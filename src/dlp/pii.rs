@@ -4,7 +4,7 @@ use super::{
     char_at, char_before, context_has, each_candidate, inside_digit_groups, stands_alone, Entity,
     EntityKind,
 };
-use regex::Regex;
+use crate::re::Regex;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 

@@ -3,9 +3,9 @@
 //! `password = ...` style assignments whose value has the entropy of a real secret.
 
 use super::{char_at, char_before, each_candidate, entropy, Entity, EntityKind};
+use crate::aho::Automaton;
 use crate::normalize::bytes::any_byte;
-use aho_corasick::{AhoCorasick, MatchKind};
-use regex::Regex;
+use crate::re::Regex;
 use std::sync::OnceLock;
 
 /// Longest PEM block reported as one span; a longer one is reported up to this length.
@@ -79,18 +79,16 @@ const FORMATS: [TokenFormat; 9] = [
 ];
 
 /// One automaton over the guards of every format: one pass over the text tells whether any
-/// format can occur in it (most texts hold none). Leftmost-first matching lets the automaton
-/// use its SIMD prefilter; which formats occur is then checked guard by guard.
+/// format can occur in it (most texts hold none); which formats occur is then checked guard by
+/// guard.
 fn any_guard(text: &str) -> bool {
-    static GUARDS: OnceLock<AhoCorasick> = OnceLock::new();
+    static GUARDS: OnceLock<Automaton> = OnceLock::new();
     GUARDS
         .get_or_init(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(FORMATS.iter().flat_map(|f| f.guard))
-                .expect("guard automaton builds")
+            let guards: Vec<&str> = FORMATS.iter().flat_map(|f| f.guard).copied().collect();
+            Automaton::new(&guards).expect("guard automaton builds")
         })
-        .is_match(text)
+        .is_match(text.as_bytes())
 }
 
 fn compiled() -> &'static [Regex] {

@@ -413,7 +413,7 @@ impl Model {
         // A word's strength is its own weight plus those of the character n-grams inside it.
         // With few weight levels many words weigh the same alone; the n-grams tell "ignore"
         // from a stray symbol whose one bucket happens to be positive.
-        grams.sort_unstable_by_key(|g| g.0);
+        crate::sort::sort_by_key(&mut grams, |g| g.0);
         for (strength, f) in &mut words {
             let from = grams.partition_point(|g| g.0 < f.start);
             *strength += grams[from..]
@@ -424,7 +424,9 @@ impl Model {
                 .sum::<i32>();
         }
         words.retain(|w| w.0 > 0);
-        words.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.start.cmp(&b.1.start)));
+        crate::sort::sort_by(&mut words, |a, b| {
+            b.0.cmp(&a.0).then(a.1.start.cmp(&b.1.start))
+        });
         let mut cues: Vec<(usize, usize)> = Vec::new();
         for (_, f) in words {
             let range = (chunk.0 + f.start, chunk.0 + f.end);

@@ -213,7 +213,7 @@ fn decompose(c: char, buffer: &mut Vec<(char, u8)>) {
 fn order(buffer: &mut [(char, u8)]) {
     for run in buffer.split_mut(|&(_, class)| class == 0) {
         if run.len() > 1 {
-            run.sort_by_key(|&(_, class)| class);
+            crate::sort::sort_by_key(run, |&(_, class)| class);
         }
     }
 }

@@ -266,7 +266,7 @@ fn class_item(
         if lowered.contains(&'σ') {
             lowered.push('ς');
         }
-        lowered.sort_unstable();
+        crate::sort::sort(&mut lowered);
         lowered.dedup();
         push_ranges(&lowered, out);
     }

@@ -8,10 +8,8 @@
 use crate::error::Error;
 use crate::finding::{Category, Severity};
 use crate::normalize::ViewKind;
+use crate::re::Regex;
 use case::lower_cased;
-use regex_automata::meta::{BuildError, Regex};
-use regex_automata::nfa::thompson::WhichCaptures;
-use regex_automata::util::syntax;
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -23,8 +21,9 @@ include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// Longest pattern or keyword accepted, in bytes; keeps compiled automata small.
 const MAX_PATTERN_LEN: usize = 4096;
-/// Compiled size limit for one rule's regex.
-const REGEX_SIZE_LIMIT: usize = 4 << 20;
+/// Compiled size limit for one rule's regex, in NFA states (the largest embedded rule needs
+/// far fewer; see `tests/re.rs`).
+const MAX_PATTERN_STATES: usize = 1 << 17;
 
 /// A rule as written in a pack file.
 #[derive(Debug, Deserialize)]
@@ -111,10 +110,10 @@ impl Rule {
         self.patterns.iter().any(|p| has_span_group(p))
     }
 
-    /// Compiles the rule's patterns into one regex, with capture groups only if one of them
-    /// names the part to report. The error says why a pattern does not compile.
+    /// Compiles the rule's patterns into one regex. The error says why a pattern does not
+    /// compile.
     pub fn compile(&self) -> Result<Regex, String> {
-        build_regex(&self.combined_pattern()?, self.has_span_group())
+        build_regex(&self.combined_pattern()?)
     }
 }
 
@@ -123,53 +122,14 @@ fn has_span_group(pattern: &str) -> bool {
     pattern.contains("(?P<span>") || pattern.contains("(?<span>")
 }
 
-/// Whether rule regexes get regex-automata's literal prefilter (see [`build_regex`]).
-const NATIVE_PREFILTER: bool = !cfg!(target_arch = "wasm32");
-
-/// Compiles a rule pattern. Rules match views of the text (UTF-8, never invalid), as bytes so
-/// that a pattern may use byte-level windows such as `(?-u:[^.\n]){0,40}`: one NFA state per
-/// step instead of one per UTF-8 sequence of a Unicode class, which is what makes the big
-/// multilingual rules compile in a few milliseconds on first use. Spans are moved out to
-/// character boundaries where matches are reported ([`crate::matcher`]).
-///
-/// Built with regex-automata's meta engine, configured as `regex::bytes::Regex` is (no UTF-8
-/// requirement on the haystack or on empty matches, leftmost-first), except that capture
-/// groups are kept only when `captures` says the rule reports a named part of its match, and
-/// that in WebAssembly there is no literal prefilter (a rule's regex runs only where the
-/// matcher's keyword automaton found one of its keywords). Without the prefilter,
-/// `promptfence rules` (which compiles every rule) runs 13% fewer instructions, but a 1 KB
-/// benign scan natively takes ~1 µs more (13.6 against 12.5 µs p50), as a rule's regex no
-/// longer skips ahead to its literals: so it is off where start-up is the budget (the wasm
-/// build has no literal prefilters anyway, see Cargo.toml) and on natively, where the scan's
-/// speed is. Matches are the same either way.
-pub(crate) fn build_regex(pattern: &str, captures: bool) -> Result<Regex, String> {
-    let which = if captures {
-        WhichCaptures::All
-    } else {
-        WhichCaptures::Implicit
-    };
-    Regex::builder()
-        .syntax(syntax::Config::new().utf8(false))
-        .configure(
-            Regex::config()
-                .utf8_empty(false)
-                .auto_prefilter(NATIVE_PREFILTER)
-                .which_captures(which)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT)),
-        )
-        .build(pattern)
-        .map_err(|e| build_error(&e))
-}
-
-/// The reason a pattern does not compile, as the regex crate words it.
-fn build_error(e: &BuildError) -> String {
-    if let Some(syntax) = e.syntax_error() {
-        syntax.to_string()
-    } else if let Some(limit) = e.size_limit() {
-        format!("compiled regex exceeds size limit of {limit} bytes")
-    } else {
-        e.to_string()
-    }
+/// Compiles a rule pattern with the engine's own regex ([`crate::re`]). Rules match views of
+/// the text (UTF-8, never invalid) as bytes, so that a pattern may use byte-level windows
+/// such as `(?-u:[^.\n]){0,40}`: one NFA state per step instead of one per UTF-8 sequence of a
+/// Unicode class. Spans are moved out to character boundaries where matches are reported
+/// ([`crate::matcher`]). Capture groups are compiled only when a search asks for them, so
+/// rules without a `span` group never pay for theirs.
+pub(crate) fn build_regex(pattern: &str) -> Result<Regex, String> {
+    Regex::with_limit(pattern, MAX_PATTERN_STATES).map_err(|e| e.to_string())
 }
 
 /// A set of rules loaded from one file, validated as a whole.
@@ -425,8 +385,7 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
         for pattern in &rule.patterns {
             let lowered = lower_cased(pattern)
                 .map_err(|e| fail(format!("unsupported pattern `{pattern}`: {e}")))?;
-            build_regex(&lowered, has_span_group(pattern))
-                .map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
+            build_regex(&lowered).map_err(|e| fail(format!("invalid pattern `{pattern}`: {e}")))?;
         }
     }
     Ok(rule)

@@ -1,0 +1,595 @@
+//! The lazy DFA: states of the NFA's subset construction built as the search reaches them and
+//! kept in a cache, so that a search reads each byte once with one table lookup in the common
+//! case. Worst case linear in the text for a fixed pattern.
+//!
+//! Assertions (`\b`, `^`, `$`) are resolved at the position where they are reached: a DFA
+//! state keeps its unresolved `Look` states, and moving on from it first resolves them against
+//! the context of the position (whether the characters on each side are word characters, and
+//! so on), computed from the text itself. So `\b` is Unicode-aware without the DFA having to
+//! track characters across their bytes.
+//!
+//! Forward searches find where the leftmost-first match ends (the preferred branch of the
+//! earliest-starting match, as a backtracking engine would choose); a backward search from
+//! that end, over the reversed pattern, finds where it starts (the earliest start).
+
+use super::nfa::{look_bit, Nfa, State, StateId};
+use super::unicode_table::WORD;
+use std::collections::HashMap;
+
+/// A state's offset in the transition table (its index times the stride), tagged with two
+/// flags so that the search loop need not look the state up: [`LOOKS`] and [`MATCHES`].
+type DStateId = u32;
+/// The state has unresolved assertions: its row of the table holds, instead of transitions,
+/// the resolved state for each context.
+const LOOKS: DStateId = 1 << 31;
+/// The state holds `Match` (set only on states without `LOOKS`).
+const MATCHES: DStateId = 1 << 30;
+const OFFSET: DStateId = MATCHES - 1;
+/// Not computed yet.
+const UNKNOWN: DStateId = OFFSET;
+/// The empty set: no match can continue.
+const DEAD: DStateId = 0;
+/// In the context tables: the byte is not ASCII, so the context needs decoding.
+const SLOW: u16 = 1 << 12;
+/// Past this many states the cache is cleared (and rebuilt from the current state), which
+/// bounds memory whatever the text; each state costs its NFA set and a row of transitions.
+const MAX_STATES: usize = 4096;
+
+/// The search direction and what a match means in it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Leftmost-first: once a match is reached, less preferred threads are dropped.
+    Forward,
+    /// Every thread runs to its end (the earliest start is wanted).
+    Reverse,
+}
+
+/// The cache of one NFA's lazy DFA.
+pub(crate) struct Dfa {
+    kind: Kind,
+    /// Byte to equivalence class: bytes no transition tells apart share a class.
+    classes: [u8; 256],
+    /// Row length: the number of classes, or of contexts if that is more.
+    stride: usize,
+    /// Each state's NFA states, in order of preference (`Look` states unresolved).
+    states: Vec<Box<[StateId]>>,
+    ids: HashMap<Box<[StateId]>, DStateId>,
+    /// One row per state: transitions by class, or for a `LOOKS` state its resolutions by
+    /// context.
+    trans: Vec<DStateId>,
+    /// The context bits the NFA's assertions read, in order.
+    look_positions: Vec<u16>,
+    /// What the byte before a position, and the byte at it, tell of its context, as bits of
+    /// the compressed context index (or [`SLOW`]).
+    before: [u16; 256],
+    after: [u16; 256],
+    /// The start state, or `UNKNOWN`.
+    start: DStateId,
+    /// Bytes after which the forward search is back in its start state whatever the context:
+    /// most of a text that does not match, skipped by a tight loop (see [`Dfa::accelerate`]).
+    stays: Box<[bool; 256]>,
+    /// Whether `stays` holds for the current start state.
+    accelerated: bool,
+    /// Scratch for building sets.
+    stack: Vec<StateId>,
+    seen: Vec<u32>,
+    epoch: u32,
+}
+
+impl Dfa {
+    pub(crate) fn new(nfa: &Nfa, kind: Kind) -> Dfa {
+        let mut boundaries = [false; 257];
+        for state in &nfa.states {
+            match state {
+                State::Range { lo, hi, .. } => {
+                    boundaries[*lo as usize] = true;
+                    boundaries[*hi as usize + 1] = true;
+                }
+                State::Sparse(ranges) => {
+                    for &(lo, hi, _) in ranges.iter() {
+                        boundaries[lo as usize] = true;
+                        boundaries[hi as usize + 1] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut classes = [0u8; 256];
+        let mut class = 0usize;
+        for b in 0..256 {
+            if b > 0 && boundaries[b] {
+                class += 1;
+            }
+            classes[b] = class as u8;
+        }
+        let look_positions: Vec<u16> = (0..9)
+            .map(|i| 1u16 << i)
+            .filter(|b| nfa.look_bits & b != 0)
+            .collect();
+        let (mut before, mut after) = ([0u16; 256], [0u16; 256]);
+        for b in 0..=255u8 {
+            if b >= 0x80 {
+                before[b as usize] = SLOW;
+                after[b as usize] = SLOW;
+                continue;
+            }
+            // Position 1 of the two-byte text `b b`, less the text's edges, tells what each
+            // side contributes.
+            let pair = [b, b];
+            let inner = !(look_bit::START | look_bit::END);
+            before[b as usize] = compress(
+                &look_positions,
+                context(&pair, 1, nfa.look_bits & !look_after()) & inner,
+            );
+            after[b as usize] = compress(
+                &look_positions,
+                context(&pair, 1, nfa.look_bits & look_after()) & inner,
+            );
+        }
+        let mut dfa = Dfa {
+            kind,
+            classes,
+            stride: (class + 1).max(1 << look_positions.len()),
+            states: Vec::new(),
+            ids: HashMap::new(),
+            trans: Vec::new(),
+            look_positions,
+            before,
+            after,
+            start: UNKNOWN,
+            stays: Box::new([false; 256]),
+            accelerated: false,
+            stack: Vec::new(),
+            seen: vec![0; nfa.states.len()],
+            epoch: 0,
+        };
+        dfa.clear();
+        dfa
+    }
+
+    fn clear(&mut self) {
+        self.states.clear();
+        self.ids.clear();
+        self.trans.clear();
+        self.start = UNKNOWN;
+        self.accelerated = false;
+        // The dead state is always the first.
+        self.intern(Vec::new(), false, false);
+    }
+
+    fn intern(&mut self, set: Vec<StateId>, looks: bool, matches: bool) -> DStateId {
+        if let Some(&id) = self.ids.get(set.as_slice()) {
+            return id;
+        }
+        let mut id = self.trans.len() as DStateId;
+        if looks {
+            id |= LOOKS;
+        } else if matches {
+            id |= MATCHES;
+        }
+        let set = set.into_boxed_slice();
+        self.states.push(set.clone());
+        self.trans.extend(std::iter::repeat_n(UNKNOWN, self.stride));
+        self.ids.insert(set, id);
+        id
+    }
+
+    /// Interns a state, first clearing the cache if it is full (every id known before is then
+    /// void).
+    fn add(&mut self, set: Vec<StateId>, looks: bool, matches: bool) -> DStateId {
+        if self.states.len() >= MAX_STATES && !self.ids.contains_key(set.as_slice()) {
+            self.clear();
+        }
+        self.intern(set, looks, matches)
+    }
+
+    /// A state's NFA states; for a `LOOKS` state, the ones it was reached from.
+    fn set(&self, state: DStateId) -> &[StateId] {
+        let set = &self.states[(state & OFFSET) as usize / self.stride];
+        if state & LOOKS != 0 {
+            &set[1..]
+        } else {
+            set
+        }
+    }
+
+    /// The state reached at `seeds` (NFA states in order of preference).
+    ///
+    /// A state whose closure meets an assertion is kept as its seeds: resolving it in a
+    /// context runs the closure again from them, following the assertions that hold where
+    /// they are met. That keeps the order of preference of a closure that knew the context
+    /// from the start (an assertion's successors come in at its place, before the states the
+    /// context-free closure went on to after it), which decides leftmost-first matches.
+    fn state_for(&mut self, nfa: &Nfa, seeds: Vec<StateId>) -> DStateId {
+        let (set, looks, matches) = self.closure(nfa, &seeds, None);
+        if looks {
+            let mut key = Vec::with_capacity(seeds.len() + 1);
+            // Marks the key as seeds, apart from every closed set.
+            key.push(StateId::MAX);
+            key.extend(seeds);
+            self.add(key, true, false)
+        } else {
+            self.add(set, false, matches)
+        }
+    }
+
+    /// The set reached from `seeds` through non-consuming states, in order of preference.
+    /// With `context`, assertions are resolved under it; without, they are kept as they are.
+    fn closure(
+        &mut self,
+        nfa: &Nfa,
+        seeds: &[StateId],
+        context: Option<u16>,
+    ) -> (Vec<StateId>, bool, bool) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+        let (mut set, mut looks, mut matches) = (Vec::new(), false, false);
+        let mut stack = std::mem::take(&mut self.stack);
+        for &seed in seeds {
+            stack.push(seed);
+            while let Some(id) = stack.pop() {
+                if self.seen[id as usize] == self.epoch {
+                    continue;
+                }
+                self.seen[id as usize] = self.epoch;
+                match &nfa.states[id as usize] {
+                    State::Union(branches) => stack.extend(branches.iter().rev()),
+                    State::Capture { next, .. } => stack.push(*next),
+                    State::Look { look, next } => match context {
+                        Some(bits) => {
+                            if look.holds(bits) {
+                                stack.push(*next);
+                            }
+                        }
+                        None => {
+                            set.push(id);
+                            looks = true;
+                        }
+                    },
+                    State::Fail => {}
+                    State::Match => {
+                        set.push(id);
+                        matches = true;
+                        if self.kind == Kind::Forward {
+                            // Leftmost-first: nothing less preferred than a match matters.
+                            stack.clear();
+                            self.stack = stack;
+                            return (set, looks, matches);
+                        }
+                    }
+                    State::Range { .. } | State::Sparse(_) => set.push(id),
+                }
+            }
+        }
+        self.stack = stack;
+        (set, looks, matches)
+    }
+
+    fn start_state(&mut self, nfa: &Nfa) -> DStateId {
+        if self.start != UNKNOWN {
+            return self.start;
+        }
+        let start = match self.kind {
+            Kind::Forward => nfa.start_unanchored,
+            Kind::Reverse => nfa.start,
+        };
+        let id = self.state_for(nfa, vec![start]);
+        self.start = id;
+        if self.kind == Kind::Forward {
+            self.accelerate(nfa, id);
+        }
+        id
+    }
+
+    /// Finds the bytes that lead from the start state back to it in every context, unless the
+    /// start state can match (or the cache is too full to try).
+    fn accelerate(&mut self, nfa: &Nfa, start: DStateId) {
+        if self.states.len() > MAX_STATES / 4 {
+            return;
+        }
+        let mut stays = [true; 256];
+        let contexts = if start & LOOKS != 0 {
+            1usize << self.look_positions.len()
+        } else {
+            1
+        };
+        for index in 0..contexts {
+            let resolved = if start & LOOKS != 0 {
+                let bits = self
+                    .look_positions
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| index & (1 << i) != 0)
+                    .fold(0, |bits, (_, &b)| bits | b);
+                self.resolve_in(nfa, start, index, bits)
+            } else {
+                start
+            };
+            if resolved & MATCHES != 0 || self.start != start {
+                return;
+            }
+            for b in 0..=255u8 {
+                if stays[b as usize] && self.next(nfa, resolved, b) != start {
+                    stays[b as usize] = false;
+                }
+            }
+            if self.start != start {
+                // The cache was cleared meanwhile.
+                return;
+            }
+        }
+        *self.stays = stays;
+        self.accelerated = true;
+    }
+
+    /// `state` (with `LOOKS`) resolved in the context of `at`.
+    #[inline(always)]
+    fn resolve(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
+        if at > 0 && at < hay.len() {
+            let index = self.before[hay[at - 1] as usize] | self.after[hay[at] as usize];
+            if index & SLOW == 0 {
+                let cached = self.trans[(state & OFFSET) as usize + index as usize];
+                if cached != UNKNOWN {
+                    return cached;
+                }
+            }
+        }
+        self.resolve_slow(nfa, state, hay, at)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resolve_slow(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
+        let bits = context(hay, at, nfa.look_bits);
+        let index = compress(&self.look_positions, bits) as usize;
+        self.resolve_in(nfa, state, index, bits)
+    }
+
+    /// `state` resolved in the context `bits`, whose compressed index is `index`.
+    fn resolve_in(&mut self, nfa: &Nfa, state: DStateId, index: usize, bits: u16) -> DStateId {
+        let slot = (state & OFFSET) as usize + index;
+        let cached = self.trans[slot];
+        if cached != UNKNOWN {
+            return cached;
+        }
+        let seeds = self.set(state).to_vec();
+        let (set, _, matches) = self.closure(nfa, &seeds, Some(bits));
+        let len = self.states.len();
+        let id = self.add(set, false, matches);
+        // Unless the cache was cleared, remember the resolution.
+        if self.states.len() >= len {
+            self.trans[slot] = id;
+        }
+        id
+    }
+
+    /// The state after `state` (resolved) reads `byte`.
+    #[cold]
+    #[inline(never)]
+    fn next(&mut self, nfa: &Nfa, state: DStateId, byte: u8) -> DStateId {
+        let at = (state & OFFSET) as usize + self.classes[byte as usize] as usize;
+        let cached = self.trans[at];
+        if cached != UNKNOWN {
+            return cached;
+        }
+        let mut targets = Vec::new();
+        for &id in self.set(state) {
+            match &nfa.states[id as usize] {
+                State::Range { lo, hi, next } if *lo <= byte && byte <= *hi => targets.push(*next),
+                State::Sparse(ranges) => targets.extend(
+                    ranges
+                        .iter()
+                        .filter(|&&(lo, hi, _)| lo <= byte && byte <= hi)
+                        .map(|&(_, _, next)| next),
+                ),
+                _ => {}
+            }
+        }
+        let len = self.states.len();
+        let id = self.state_for(nfa, targets);
+        if self.states.len() >= len {
+            self.trans[at] = id;
+        }
+        id
+    }
+
+    /// Where the leftmost-first match that starts at or after `from` ends, if there is one.
+    pub(crate) fn find_end(&mut self, nfa: &Nfa, hay: &[u8], from: usize) -> Option<usize> {
+        let mut state = self.start_state(nfa);
+        let mut last = None;
+        let mut i = from;
+        loop {
+            if state == self.start && self.accelerated {
+                while let Some(&b) = hay.get(i) {
+                    if !self.stays[b as usize] {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            let resolved = if state & LOOKS != 0 {
+                self.resolve(nfa, state, hay, i)
+            } else {
+                state
+            };
+            if resolved & MATCHES != 0 {
+                last = Some(i);
+            }
+            let Some(&byte) = hay.get(i) else {
+                return last;
+            };
+            state = match self.trans
+                [(resolved & OFFSET) as usize + self.classes[byte as usize] as usize]
+            {
+                UNKNOWN => self.next(nfa, resolved, byte),
+                next => next,
+            };
+            if state == DEAD {
+                return last;
+            }
+            i += 1;
+        }
+    }
+
+    /// Where the match that ends at `end` starts at the earliest, not before `from`: a
+    /// search backwards over the reversed pattern.
+    pub(crate) fn find_start(
+        &mut self,
+        nfa: &Nfa,
+        hay: &[u8],
+        from: usize,
+        end: usize,
+    ) -> Option<usize> {
+        let mut state = self.start_state(nfa);
+        let mut first = None;
+        let mut i = end;
+        loop {
+            let resolved = if state & LOOKS != 0 {
+                self.resolve(nfa, state, hay, i)
+            } else {
+                state
+            };
+            if resolved & MATCHES != 0 {
+                first = Some(i);
+            }
+            if i == from {
+                return first;
+            }
+            state = self.next(nfa, resolved, hay[i - 1]);
+            if state == DEAD {
+                return first;
+            }
+            i -= 1;
+        }
+    }
+}
+
+/// The context bits that only the byte after a position decides.
+fn look_after() -> u16 {
+    look_bit::END_LINE | look_bit::WORD_AFTER | look_bit::ASCII_WORD_AFTER
+}
+
+/// `bits` as an index: bit `i` for the `i`-th of `positions` that is set.
+fn compress(positions: &[u16], bits: u16) -> u16 {
+    let mut index = 0;
+    for (i, &bit) in positions.iter().enumerate() {
+        if bits & bit != 0 {
+            index |= 1 << i;
+        }
+    }
+    index
+}
+
+/// The context bits of position `at` in `hay` that `wanted` asks for.
+pub(crate) fn context(hay: &[u8], at: usize, wanted: u16) -> u16 {
+    let mut bits = 0;
+    let before = at.checked_sub(1).map(|i| hay[i]);
+    let after = hay.get(at).copied();
+    if at == 0 {
+        bits |= look_bit::START | look_bit::START_LINE;
+    } else if before == Some(b'\n') {
+        bits |= look_bit::START_LINE;
+    }
+    if at == hay.len() {
+        bits |= look_bit::END | look_bit::END_LINE;
+    } else if after == Some(b'\n') {
+        bits |= look_bit::END_LINE;
+    }
+    if wanted & (look_bit::ASCII_WORD_BEFORE | look_bit::ASCII_WORD_AFTER) != 0 {
+        if before.is_some_and(is_ascii_word) {
+            bits |= look_bit::ASCII_WORD_BEFORE;
+        }
+        if after.is_some_and(is_ascii_word) {
+            bits |= look_bit::ASCII_WORD_AFTER;
+        }
+    }
+    if wanted & (look_bit::WORD_BEFORE | look_bit::WORD_AFTER) != 0 {
+        if word_before(hay, at) {
+            bits |= look_bit::WORD_BEFORE;
+        }
+        if word_after(hay, at) {
+            bits |= look_bit::WORD_AFTER;
+        }
+        if splits(hay, at) {
+            bits |= look_bit::SPLIT;
+        }
+    }
+    bits & wanted
+}
+
+fn is_ascii_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+pub(crate) fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return is_ascii_word(c as u8);
+    }
+    let cp = c as u32;
+    WORD.binary_search_by(|&(lo, hi)| {
+        if hi < cp {
+            std::cmp::Ordering::Less
+        } else if lo > cp {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    })
+    .is_ok()
+}
+
+/// Whether the character that ends at `at` is a word character (not if the bytes there are
+/// not a whole valid character).
+fn word_before(hay: &[u8], at: usize) -> bool {
+    if at == 0 {
+        return false;
+    }
+    let b = hay[at - 1];
+    if b < 0x80 {
+        return is_ascii_word(b);
+    }
+    let mut start = at - 1;
+    while start > 0 && at - start < 4 && hay[start] & 0xC0 == 0x80 {
+        start -= 1;
+    }
+    decode(&hay[start..at]).is_some_and(|(c, len)| len == at - start && is_word_char(c))
+}
+
+/// Whether the character that starts at `at` is a word character.
+fn word_after(hay: &[u8], at: usize) -> bool {
+    match hay.get(at) {
+        None => false,
+        Some(&b) if b < 0x80 => is_ascii_word(b),
+        Some(_) => decode(&hay[at..]).is_some_and(|(c, _)| is_word_char(c)),
+    }
+}
+
+/// Whether `at` is not between two whole characters: inside one, or next to bytes that are
+/// not valid UTF-8.
+fn splits(hay: &[u8], at: usize) -> bool {
+    let after = hay.get(at).is_some_and(|&b| b >= 0x80) && decode(&hay[at..]).is_none();
+    let before = at > 0 && hay[at - 1] >= 0x80 && {
+        let mut start = at - 1;
+        while start > 0 && at - start < 4 && hay[start] & 0xC0 == 0x80 {
+            start -= 1;
+        }
+        decode(&hay[start..at]).is_none_or(|(_, len)| len != at - start)
+    };
+    before || after
+}
+
+/// The valid UTF-8 character at the start of `bytes` and its length.
+fn decode(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes.first()? {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => return None,
+    };
+    let s = std::str::from_utf8(bytes.get(..len)?).ok()?;
+    s.chars().next().map(|c| (c, len))
+}
