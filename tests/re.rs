@@ -156,12 +156,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
-    fn generated_patterns_match_like_regex_automata(pattern in pattern(), text in text()) {
+    fn generated_patterns_match_like_regex_automata(
+        pattern in pattern(),
+        text in text(),
+        from in 0usize..64,
+    ) {
         let ours = Regex::new(&pattern).expect("compiles");
         let theirs = reference(&pattern);
         let got = ours.find_bytes_at(text.as_bytes(), 0);
         let want = theirs.find(text.as_bytes()).map(|m| (m.start(), m.end()));
         prop_assert_eq!(got, want, "pattern {} text {:?}", pattern, text);
+        // A search from inside the text still sees the text before it (for `\b` and `^`).
+        let from = from % (text.len() + 1);
+        let got = ours.find_bytes_at(text.as_bytes(), from);
+        let want = theirs
+            .find(Input::new(text.as_bytes()).range(from..))
+            .map(|m| (m.start(), m.end()));
+        prop_assert_eq!(got, want, "pattern {} text {:?} from {}", pattern, text, from);
         let mut caps = theirs.create_captures();
         theirs.search_captures(&Input::new(text.as_bytes()), &mut caps);
         if let Some(slots) = ours.captures_bytes_at(text.as_bytes(), 0) {

@@ -5,8 +5,10 @@
 //! Assertions (`\b`, `^`, `$`) are resolved at the position where they are reached: a DFA
 //! state keeps its unresolved `Look` states, and moving on from it first resolves them against
 //! the context of the position (whether the characters on each side are word characters, and
-//! so on), computed from the text itself. So `\b` is Unicode-aware without the DFA having to
-//! track characters across their bytes.
+//! so on). In ASCII text that context is what the byte before the position and the byte at it
+//! say, so a state also records what its last byte said, and a transition resolves and moves
+//! on in one table lookup. Next to non-ASCII bytes the context is decoded from the text, so
+//! `\b` is Unicode-aware without the DFA having to track characters across their bytes.
 //!
 //! Forward searches find where the leftmost-first match ends (the preferred branch of the
 //! earliest-starting match, as a backtracking engine would choose); a backward search from
@@ -16,21 +18,28 @@ use super::nfa::{look_bit, Nfa, State, StateId};
 use super::unicode_table::WORD;
 use std::collections::HashMap;
 
-/// A state's offset in the transition table (its index times the stride), tagged with two
-/// flags so that the search loop need not look the state up: [`LOOKS`] and [`MATCHES`].
+/// A state's offset in the transition table (its index times the stride), tagged with flags
+/// so that the search loop need not look the state up: [`LOOKS`] and [`MATCHES`].
 type DStateId = u32;
-/// The state has unresolved assertions: its row of the table holds, instead of transitions,
-/// the resolved state for each context.
+/// The state has unresolved assertions.
 const LOOKS: DStateId = 1 << 31;
 /// The state holds `Match` (set only on states without `LOOKS`).
 const MATCHES: DStateId = 1 << 30;
-const OFFSET: DStateId = MATCHES - 1;
+/// In a transition: a match ends at the position of the byte read (before it).
+const MATCH_HERE: DStateId = 1 << 29;
+/// The state is the forward search's unanchored start (whatever its last byte).
+const START: DStateId = 1 << 28;
+const OFFSET: DStateId = START - 1;
 /// Not computed yet.
 const UNKNOWN: DStateId = OFFSET;
 /// The empty set: no match can continue.
 const DEAD: DStateId = 0;
-/// In the context tables: the byte is not ASCII, so the context needs decoding.
+/// In the context tables: the byte is not ASCII (or there is none), so the context needs
+/// decoding from the text.
 const SLOW: u16 = 1 << 12;
+/// Marks a key as a `LOOKS` state's (its last byte's context, then its seeds), apart from
+/// every closed set.
+const SEEDS: StateId = StateId::MAX;
 /// Past this many states the cache is cleared (and rebuilt from the current state), which
 /// bounds memory whatever the text; each state costs its NFA set and a row of transitions.
 const MAX_STATES: usize = 4096;
@@ -47,28 +56,38 @@ pub(crate) enum Kind {
 /// The cache of one NFA's lazy DFA.
 pub(crate) struct Dfa {
     kind: Kind,
-    /// Byte to equivalence class: bytes no transition tells apart share a class.
+    /// Byte to equivalence class: bytes that no transition, and no side of an assertion in
+    /// ASCII text, tells apart share a class.
     classes: [u8; 256],
-    /// Row length: the number of classes, or of contexts if that is more.
+    classes_len: usize,
+    /// Row length: one transition per class, then for a `LOOKS` state one resolution per
+    /// context.
     stride: usize,
-    /// Each state's NFA states, in order of preference (`Look` states unresolved).
+    /// Each state's key: its closed set, or for a `LOOKS` state [`SEEDS`], its last byte's
+    /// context and the NFA states it was reached from.
     states: Vec<Box<[StateId]>>,
     ids: HashMap<Box<[StateId]>, DStateId>,
-    /// One row per state: transitions by class, or for a `LOOKS` state its resolutions by
-    /// context.
+    /// Each state's row: transitions by class, each tagged with [`MATCH_HERE`] when a match
+    /// ends before the byte; a `LOOKS` state's hold only after an ASCII byte and for an ASCII
+    /// byte (the others are resolved through the context part of the row).
     trans: Vec<DStateId>,
+    /// Incremented when the cache is cleared: ids from before are void.
+    generation: u32,
     /// The context bits the NFA's assertions read, in order.
     look_positions: Vec<u16>,
     /// What the byte before a position, and the byte at it, tell of its context, as bits of
     /// the compressed context index (or [`SLOW`]).
     before: [u16; 256],
     after: [u16; 256],
-    /// The start state, or `UNKNOWN`.
+    /// The start state (last byte unknown), or `UNKNOWN`.
     start: DStateId,
+    /// The start state after a byte, by what the byte says of the context (`UNKNOWN` until
+    /// needed).
+    starts_after: Vec<DStateId>,
     /// Bytes after which the forward search is back in its start state whatever the context:
     /// most of a text that does not match, skipped by a tight loop (see [`Dfa::accelerate`]).
     stays: Box<[bool; 256]>,
-    /// Whether `stays` holds for the current start state.
+    /// Whether `stays` holds for the current cache.
     accelerated: bool,
     /// Scratch for building sets.
     stack: Vec<StateId>,
@@ -78,6 +97,25 @@ pub(crate) struct Dfa {
 
 impl Dfa {
     pub(crate) fn new(nfa: &Nfa, kind: Kind) -> Dfa {
+        let look_positions: Vec<u16> = (0..9)
+            .map(|i| 1u16 << i)
+            .filter(|b| nfa.look_bits & b != 0)
+            .collect();
+        let (mut before, mut after) = ([SLOW; 256], [SLOW; 256]);
+        for b in 0..0x80u8 {
+            // Position 1 of the two-byte text `b b`, less the text's edges, tells what each
+            // side contributes.
+            let pair = [b, b];
+            let inner = !(look_bit::START | look_bit::END);
+            before[b as usize] = compress(
+                &look_positions,
+                context(&pair, 1, nfa.look_bits & !look_after()) & inner,
+            );
+            after[b as usize] = compress(
+                &look_positions,
+                context(&pair, 1, nfa.look_bits & look_after()) & inner,
+            );
+        }
         let mut boundaries = [false; 257];
         for state in &nfa.states {
             match state {
@@ -94,6 +132,14 @@ impl Dfa {
                 _ => {}
             }
         }
+        if nfa.look_bits != 0 {
+            boundaries[0x80] = true;
+            for b in 1..0x80 {
+                if before[b] != before[b - 1] || after[b] != after[b - 1] {
+                    boundaries[b] = true;
+                }
+            }
+        }
         let mut classes = [0u8; 256];
         let mut class = 0usize;
         for b in 0..256 {
@@ -102,41 +148,21 @@ impl Dfa {
             }
             classes[b] = class as u8;
         }
-        let look_positions: Vec<u16> = (0..9)
-            .map(|i| 1u16 << i)
-            .filter(|b| nfa.look_bits & b != 0)
-            .collect();
-        let (mut before, mut after) = ([0u16; 256], [0u16; 256]);
-        for b in 0..=255u8 {
-            if b >= 0x80 {
-                before[b as usize] = SLOW;
-                after[b as usize] = SLOW;
-                continue;
-            }
-            // Position 1 of the two-byte text `b b`, less the text's edges, tells what each
-            // side contributes.
-            let pair = [b, b];
-            let inner = !(look_bit::START | look_bit::END);
-            before[b as usize] = compress(
-                &look_positions,
-                context(&pair, 1, nfa.look_bits & !look_after()) & inner,
-            );
-            after[b as usize] = compress(
-                &look_positions,
-                context(&pair, 1, nfa.look_bits & look_after()) & inner,
-            );
-        }
+        let classes_len = class + 1;
         let mut dfa = Dfa {
             kind,
             classes,
-            stride: (class + 1).max(1 << look_positions.len()),
+            classes_len,
+            stride: classes_len + (1 << look_positions.len()),
             states: Vec::new(),
             ids: HashMap::new(),
             trans: Vec::new(),
+            generation: 0,
             look_positions,
             before,
             after,
             start: UNKNOWN,
+            starts_after: Vec::new(),
             stays: Box::new([false; 256]),
             accelerated: false,
             stack: Vec::new(),
@@ -151,14 +177,20 @@ impl Dfa {
         self.states.clear();
         self.ids.clear();
         self.trans.clear();
+        self.generation = self.generation.wrapping_add(1);
         self.start = UNKNOWN;
+        self.starts_after.clear();
         self.accelerated = false;
         // The dead state is always the first.
-        self.intern(Vec::new(), false, false);
+        self.intern(Vec::new(), false, false, false);
     }
 
-    fn intern(&mut self, set: Vec<StateId>, looks: bool, matches: bool) -> DStateId {
-        if let Some(&id) = self.ids.get(set.as_slice()) {
+    fn index(&self, state: DStateId) -> usize {
+        (state & OFFSET) as usize / self.stride
+    }
+
+    fn intern(&mut self, key: Vec<StateId>, looks: bool, matches: bool, start: bool) -> DStateId {
+        if let Some(&id) = self.ids.get(key.as_slice()) {
             return id;
         }
         let mut id = self.trans.len() as DStateId;
@@ -167,49 +199,62 @@ impl Dfa {
         } else if matches {
             id |= MATCHES;
         }
-        let set = set.into_boxed_slice();
-        self.states.push(set.clone());
+        if start {
+            id |= START;
+        }
+        let key = key.into_boxed_slice();
+        self.states.push(key.clone());
         self.trans.extend(std::iter::repeat_n(UNKNOWN, self.stride));
-        self.ids.insert(set, id);
+        self.ids.insert(key, id);
         id
     }
 
     /// Interns a state, first clearing the cache if it is full (every id known before is then
     /// void).
-    fn add(&mut self, set: Vec<StateId>, looks: bool, matches: bool) -> DStateId {
-        if self.states.len() >= MAX_STATES && !self.ids.contains_key(set.as_slice()) {
+    fn add(&mut self, key: Vec<StateId>, looks: bool, matches: bool, start: bool) -> DStateId {
+        if self.states.len() >= MAX_STATES && !self.ids.contains_key(key.as_slice()) {
             self.clear();
         }
-        self.intern(set, looks, matches)
+        self.intern(key, looks, matches, start)
     }
 
     /// A state's NFA states; for a `LOOKS` state, the ones it was reached from.
     fn set(&self, state: DStateId) -> &[StateId] {
-        let set = &self.states[(state & OFFSET) as usize / self.stride];
+        let key = &self.states[self.index(state)];
         if state & LOOKS != 0 {
-            &set[1..]
+            &key[2..]
         } else {
-            set
+            key
         }
     }
 
-    /// The state reached at `seeds` (NFA states in order of preference).
+    /// What a `LOOKS` state's last byte says of the context (or [`SLOW`]).
+    fn last_byte(&self, state: DStateId) -> u16 {
+        self.states[self.index(state)][1] as u16
+    }
+
+    /// The state reached at `seeds` (NFA states in order of preference) after a byte that
+    /// says `last` of the context.
     ///
     /// A state whose closure meets an assertion is kept as its seeds: resolving it in a
     /// context runs the closure again from them, following the assertions that hold where
     /// they are met. That keeps the order of preference of a closure that knew the context
     /// from the start (an assertion's successors come in at its place, before the states the
     /// context-free closure went on to after it), which decides leftmost-first matches.
-    fn state_for(&mut self, nfa: &Nfa, seeds: Vec<StateId>) -> DStateId {
+    fn state_for(&mut self, nfa: &Nfa, seeds: Vec<StateId>, last: u16) -> DStateId {
+        // Tagged when reached from the start's seeds; a closed set equal to the start's is the
+        // same state whatever the seeds (and is the start if it was first reached from them).
+        let start =
+            self.kind == Kind::Forward && seeds.len() == 1 && seeds[0] == nfa.start_unanchored;
         let (set, looks, matches) = self.closure(nfa, &seeds, None);
         if looks {
-            let mut key = Vec::with_capacity(seeds.len() + 1);
-            // Marks the key as seeds, apart from every closed set.
-            key.push(StateId::MAX);
+            let mut key = Vec::with_capacity(seeds.len() + 2);
+            key.push(SEEDS);
+            key.push(StateId::from(last));
             key.extend(seeds);
-            self.add(key, true, false)
+            self.add(key, true, false, start)
         } else {
-            self.add(set, false, matches)
+            self.add(set, false, matches, start)
         }
     }
 
@@ -276,7 +321,7 @@ impl Dfa {
             Kind::Forward => nfa.start_unanchored,
             Kind::Reverse => nfa.start,
         };
-        let id = self.state_for(nfa, vec![start]);
+        let id = self.state_for(nfa, vec![start], SLOW);
         self.start = id;
         if self.kind == Kind::Forward {
             self.accelerate(nfa, id);
@@ -290,6 +335,7 @@ impl Dfa {
         if self.states.len() > MAX_STATES / 4 {
             return;
         }
+        let generation = self.generation;
         let mut stays = [true; 256];
         let contexts = if start & LOOKS != 0 {
             1usize << self.look_positions.len()
@@ -298,51 +344,38 @@ impl Dfa {
         };
         for index in 0..contexts {
             let resolved = if start & LOOKS != 0 {
-                let bits = self
-                    .look_positions
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| index & (1 << i) != 0)
-                    .fold(0, |bits, (_, &b)| bits | b);
-                self.resolve_in(nfa, start, index, bits)
+                self.resolve_in(nfa, start, index, self.bits(index))
             } else {
                 start
             };
-            if resolved & MATCHES != 0 || self.start != start {
+            if resolved & MATCHES != 0 || self.generation != generation {
                 return;
             }
             for b in 0..=255u8 {
-                if stays[b as usize] && self.next(nfa, resolved, b) != start {
-                    stays[b as usize] = false;
+                if stays[b as usize] {
+                    let next = self.next(nfa, resolved, b) & !MATCH_HERE;
+                    if self.generation != generation {
+                        return;
+                    }
+                    stays[b as usize] = next & START != 0;
                 }
-            }
-            if self.start != start {
-                // The cache was cleared meanwhile.
-                return;
             }
         }
         *self.stays = stays;
         self.accelerated = true;
     }
 
-    /// `state` (with `LOOKS`) resolved in the context of `at`.
-    #[inline(always)]
-    fn resolve(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
-        if at > 0 && at < hay.len() {
-            let index = self.before[hay[at - 1] as usize] | self.after[hay[at] as usize];
-            if index & SLOW == 0 {
-                let cached = self.trans[(state & OFFSET) as usize + index as usize];
-                if cached != UNKNOWN {
-                    return cached;
-                }
-            }
-        }
-        self.resolve_slow(nfa, state, hay, at)
+    /// The context bits of a compressed context index.
+    fn bits(&self, index: usize) -> u16 {
+        self.look_positions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| index & (1 << i) != 0)
+            .fold(0, |bits, (_, &b)| bits | b)
     }
 
-    #[cold]
-    #[inline(never)]
-    fn resolve_slow(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
+    /// `state` (with `LOOKS`) resolved in the context of `at`, decoded from the text.
+    fn resolve(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
         let bits = context(hay, at, nfa.look_bits);
         let index = compress(&self.look_positions, bits) as usize;
         self.resolve_in(nfa, state, index, bits)
@@ -350,25 +383,24 @@ impl Dfa {
 
     /// `state` resolved in the context `bits`, whose compressed index is `index`.
     fn resolve_in(&mut self, nfa: &Nfa, state: DStateId, index: usize, bits: u16) -> DStateId {
-        let slot = (state & OFFSET) as usize + index;
+        let slot = (state & OFFSET) as usize + self.classes_len + index;
         let cached = self.trans[slot];
         if cached != UNKNOWN {
             return cached;
         }
         let seeds = self.set(state).to_vec();
         let (set, _, matches) = self.closure(nfa, &seeds, Some(bits));
-        let len = self.states.len();
-        let id = self.add(set, false, matches);
+        let generation = self.generation;
+        let id = self.add(set, false, matches, false);
         // Unless the cache was cleared, remember the resolution.
-        if self.states.len() >= len {
+        if self.generation == generation {
             self.trans[slot] = id;
         }
         id
     }
 
-    /// The state after `state` (resolved) reads `byte`.
-    #[cold]
-    #[inline(never)]
+    /// The transition of `state` (without `LOOKS`) on `byte`: the next state, tagged with
+    /// [`MATCH_HERE`] if `state` holds a match.
     fn next(&mut self, nfa: &Nfa, state: DStateId, byte: u8) -> DStateId {
         let at = (state & OFFSET) as usize + self.classes[byte as usize] as usize;
         let cached = self.trans[at];
@@ -388,10 +420,66 @@ impl Dfa {
                 _ => {}
             }
         }
-        let len = self.states.len();
-        let id = self.state_for(nfa, targets);
-        if self.states.len() >= len {
+        let last = match self.kind {
+            Kind::Forward => self.before[byte as usize],
+            Kind::Reverse => SLOW,
+        };
+        let generation = self.generation;
+        let mut id = self.state_for(nfa, targets, last);
+        if state & MATCHES != 0 {
+            id |= MATCH_HERE;
+        }
+        if self.generation == generation {
             self.trans[at] = id;
+        }
+        id
+    }
+
+    /// The transition of the forward search from `state` at `at` (not cached yet, or not
+    /// cacheable): resolves the state's assertions, then reads the byte.
+    #[cold]
+    #[inline(never)]
+    fn step(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], at: usize) -> DStateId {
+        let byte = hay[at];
+        if state & LOOKS == 0 {
+            return self.next(nfa, state, byte);
+        }
+        let last = self.last_byte(state);
+        let generation = self.generation;
+        let (resolved, cacheable) = if last & SLOW == 0 && byte < 0x80 {
+            let index = (last | self.after[byte as usize]) as usize;
+            (self.resolve_in(nfa, state, index, self.bits(index)), true)
+        } else {
+            (self.resolve(nfa, state, hay, at), false)
+        };
+        let next = self.next(nfa, resolved, byte);
+        if cacheable && self.generation == generation {
+            let slot = (state & OFFSET) as usize + self.classes[byte as usize] as usize;
+            self.trans[slot] = next;
+        }
+        next
+    }
+
+    /// The start state after a byte that says `last` of the context.
+    fn start_after(&mut self, nfa: &Nfa, last: u16) -> DStateId {
+        if self.start & LOOKS == 0 {
+            return self.start;
+        }
+        let slot = if last & SLOW != 0 {
+            0
+        } else {
+            usize::from(last) + 1
+        };
+        if let Some(&id) = self.starts_after.get(slot).filter(|&&id| id != UNKNOWN) {
+            return id;
+        }
+        let generation = self.generation;
+        let id = self.state_for(nfa, vec![nfa.start_unanchored], last);
+        if self.generation == generation {
+            if self.starts_after.len() <= slot {
+                self.starts_after.resize(slot + 1, UNKNOWN);
+            }
+            self.starts_after[slot] = id;
         }
         id
     }
@@ -402,31 +490,38 @@ impl Dfa {
         let mut last = None;
         let mut i = from;
         loop {
-            if state == self.start && self.accelerated {
+            if self.accelerated && state & START != 0 {
+                let skipped_from = i;
                 while let Some(&b) = hay.get(i) {
                     if !self.stays[b as usize] {
                         break;
                     }
                     i += 1;
                 }
-            }
-            let resolved = if state & LOOKS != 0 {
-                self.resolve(nfa, state, hay, i)
-            } else {
-                state
-            };
-            if resolved & MATCHES != 0 {
-                last = Some(i);
+                if i > skipped_from {
+                    state = self.start_after(nfa, self.before[hay[i - 1] as usize]);
+                }
             }
             let Some(&byte) = hay.get(i) else {
+                let resolved = if state & LOOKS != 0 {
+                    self.resolve(nfa, state, hay, i)
+                } else {
+                    state
+                };
+                if resolved & MATCHES != 0 {
+                    last = Some(i);
+                }
                 return last;
             };
-            state = match self.trans
-                [(resolved & OFFSET) as usize + self.classes[byte as usize] as usize]
-            {
-                UNKNOWN => self.next(nfa, resolved, byte),
-                next => next,
-            };
+            let mut next =
+                self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
+            if next == UNKNOWN {
+                next = self.step(nfa, state, hay, i);
+            }
+            if next & MATCH_HERE != 0 {
+                last = Some(i);
+            }
+            state = next & !MATCH_HERE;
             if state == DEAD {
                 return last;
             }
@@ -458,7 +553,7 @@ impl Dfa {
             if i == from {
                 return first;
             }
-            state = self.next(nfa, resolved, hay[i - 1]);
+            state = self.next(nfa, resolved, hay[i - 1]) & !MATCH_HERE;
             if state == DEAD {
                 return first;
             }
