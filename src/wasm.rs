@@ -10,6 +10,7 @@
 //! (see [`ErrorKind::code`]); the shim's `FenceError` class recognises them with `instanceof`.
 //! Spans are UTF-16 indices, so `text.slice(start, end)` is the matched text in JavaScript.
 
+use crate::json;
 use crate::output::{self, OutputOptions};
 use crate::score::{self, Verdict};
 use crate::{
@@ -758,7 +759,7 @@ struct Options {
     thresholds: Option<JsThresholds>,
     categories: Option<Vec<String>>,
     disabled_rules: Option<Vec<String>>,
-    rules: Option<Vec<serde_json::Value>>,
+    rules: Option<Vec<json::Value>>,
     embedded_rules: Option<bool>,
     max_input_bytes: Option<f64>,
     oversize: Option<String>,
@@ -859,15 +860,15 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
 }
 
 /// A custom pack from `options.rules[i]`: YAML or JSON text, or an already parsed object.
-fn rule_pack_from_js(i: usize, pack: serde_json::Value) -> Result<RulePack, Error> {
+fn rule_pack_from_js(i: usize, pack: json::Value) -> Result<RulePack, Error> {
     let name = pack
         .get("name")
         .and_then(|n| n.as_str())
         .map(|n| format!("rules[{i}] ({n})"))
         .unwrap_or_else(|| format!("rules[{i}]"));
     match pack {
-        serde_json::Value::String(text) => RulePack::parse(&format!("rules[{i}]"), &text),
-        serde_json::Value::Object(_) => RulePack::from_value(&name, pack, true),
+        json::Value::String(text) => RulePack::parse(&format!("rules[{i}]"), &text),
+        json::Value::Object(_) => RulePack::from_value(&name, pack, true),
         other => Err(Error::new(
             ErrorKind::InvalidRulePack,
             format!(
@@ -989,14 +990,14 @@ pub(crate) fn js_type_name(value: &JsValue) -> String {
     }
 }
 
-fn json_type_name(value: &serde_json::Value) -> &'static str {
+fn json_type_name(value: &json::Value) -> &'static str {
     match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+        json::Value::Null => "null",
+        json::Value::Bool(_) => "a boolean",
+        json::Value::Number(_) => "a number",
+        json::Value::String(_) => "a string",
+        json::Value::Array(_) => "an array",
+        json::Value::Object(_) => "an object",
     }
 }
 
