@@ -39,6 +39,17 @@ pub enum Number {
     F64(f64),
 }
 
+impl Number {
+    /// The number as a float (integers beyond 2^53 rounded).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::U64(n) => n as f64,
+            Number::I64(n) => n as f64,
+            Number::F64(n) => n,
+        }
+    }
+}
+
 impl From<u64> for Number {
     fn from(n: u64) -> Number {
         Number::U64(n)
@@ -109,7 +120,12 @@ pub fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T, Error> {
 
 /// `value` as compact JSON text.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    Ok(value.serialize(ValueSerializer)?.to_string())
+    Ok(to_value(value)?.to_string())
+}
+
+/// `value` as a [`Value`].
+pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
+    value.serialize(ValueSerializer)
 }
 
 // ---- Parser ----
@@ -595,8 +611,8 @@ impl Value {
     }
 }
 
-/// A `Value` read from any serde format: serde_yaml natively, JavaScript objects through
-/// serde-wasm-bindgen. Non-finite floats become `null`, as serde_json's `Value` makes them.
+/// A `Value` read from any serde format (serde_yaml reads rule packs into one natively).
+/// Non-finite floats become `null`, as serde_json's `Value` makes them.
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
