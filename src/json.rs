@@ -183,6 +183,16 @@ impl Parser<'_> {
         }
     }
 
+    /// Consumes a comma, refusing one right before `close` (JSON has no trailing commas).
+    fn comma(&mut self, close: u8) -> Result<(), Error> {
+        self.at += 1;
+        self.skip_space();
+        if self.peek() == Some(close) {
+            return Err(self.error("trailing comma"));
+        }
+        Ok(())
+    }
+
     fn eof_or(&self, what: &str) -> Error {
         self.error(if self.at < self.bytes.len() {
             what
@@ -240,7 +250,7 @@ impl Parser<'_> {
             items.push(self.value()?);
             self.skip_space();
             match self.peek() {
-                Some(b',') => self.at += 1,
+                Some(b',') => self.comma(b']')?,
                 Some(b']') => {
                     self.at += 1;
                     return Ok(Value::Array(items));
@@ -267,7 +277,7 @@ impl Parser<'_> {
             map.push((key, self.value()?));
             self.skip_space();
             match self.peek() {
-                Some(b',') => self.at += 1,
+                Some(b',') => self.comma(b'}')?,
                 Some(b'}') => {
                     self.at += 1;
                     return Ok(Value::Object(map));
@@ -1047,10 +1057,12 @@ mod tests {
                 "unexpected end of input, expected a value at line 1 column 4",
             ),
             ("nul", "expected a value at line 1 column 1"),
-            ("[1,]", "expected a value at line 1 column 4"),
+            ("[1,]", "trailing comma at line 1 column 4"),
+            ("[1,,2]", "expected a value at line 1 column 4"),
             ("[1 2]", "expected `,` or `]` at line 1 column 4"),
             ("{\"a\" 1}", "expected `:` at line 1 column 6"),
-            ("{\"a\":1,}", "expected a string key at line 1 column 8"),
+            ("{\"a\":1, }", "trailing comma at line 1 column 9"),
+            ("{\"a\":1,,}", "expected a string key at line 1 column 8"),
             ("{a:1}", "expected a string key at line 1 column 2"),
             (
                 "{\n  \"a\": 1\n  \"b\": 2\n}",
