@@ -977,11 +977,22 @@ fn json_to_js(value: &json::Value) -> JsValue {
         json::Value::Object(map) => {
             let object = JsValue::from(js_sys::Object::new());
             for (key, value) in map {
-                set(&object, key, &json_to_js(value));
+                object
+                    .unchecked_ref::<PlainObject>()
+                    .set_member(&JsValue::from_str(key), &json_to_js(value));
             }
             object
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An object we made: `object[key] = value` without `Reflect.set`'s exception guard.
+    type PlainObject;
+
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set_member(this: &PlainObject, key: &JsValue, value: &JsValue);
 }
 
 /// Reads `T` from a JavaScript value taken as JSON: `undefined` members are absent, `null`
