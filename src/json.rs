@@ -513,6 +513,18 @@ fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 
 // ---- serde: reading types from a Value ----
 
+/// `deserialize_*` methods for the number types: numbers only.
+macro_rules! numbers {
+    ($($method:ident)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self {
+                Value::Number(n) => visit_number(n, visitor),
+                other => Err(other.invalid_type(&visitor)),
+            }
+        })*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Value {
     type Error = Error;
 
@@ -520,17 +532,52 @@ impl<'de> de::Deserializer<'de> for Value {
         match self {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(Number::U64(n)) => visitor.visit_u64(n),
-            Value::Number(Number::I64(n)) => visitor.visit_i64(n),
-            Value::Number(Number::F64(n)) => visitor.visit_f64(n),
+            Value::Number(n) => visit_number(n, visitor),
             Value::String(s) => visitor.visit_string(s),
-            Value::Array(items) => {
-                let mut seq = de::value::SeqDeserializer::new(items.into_iter());
-                let out = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                Ok(out)
-            }
+            Value::Array(items) => visit_array(items, visitor),
             Value::Object(map) => visit_object(map, visitor),
+        }
+    }
+
+    // What a type asks for is all its visitor gets: each derived type and primitive then
+    // compiles only its own branch, not one for every kind of value (which deserialize_any
+    // gave every one of them). The errors are the visitors' own, as from deserialize_any.
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Bool(b) => visitor.visit_bool(b),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    numbers! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::String(s) => visitor.visit_string(s),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Array(items) => visit_array(items, visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Value::Object(map) => visit_object(map, visitor),
+            other => Err(other.invalid_type(&visitor)),
         }
     }
 
@@ -551,7 +598,7 @@ impl<'de> de::Deserializer<'de> for Value {
     ) -> Result<V::Value, Error> {
         match self {
             Value::Object(map) => visit_object(map, visitor),
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            other => Err(other.invalid_type(&visitor)),
         }
     }
 
@@ -586,9 +633,23 @@ impl<'de> de::Deserializer<'de> for Value {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map identifier ignored_any
+        char bytes byte_buf unit unit_struct tuple tuple_struct identifier ignored_any
     }
+}
+
+fn visit_number<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value, Error> {
+    match n {
+        Number::U64(n) => visitor.visit_u64(n),
+        Number::I64(n) => visitor.visit_i64(n),
+        Number::F64(n) => visitor.visit_f64(n),
+    }
+}
+
+fn visit_array<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V::Value, Error> {
+    let mut seq = de::value::SeqDeserializer::new(items.into_iter());
+    let out = visitor.visit_seq(&mut seq)?;
+    seq.end()?;
+    Ok(out)
 }
 
 fn visit_object<'de, V: Visitor<'de>>(map: Map, visitor: V) -> Result<V::Value, Error> {
@@ -607,6 +668,10 @@ impl<'de> IntoDeserializer<'de, Error> for Value {
 }
 
 impl Value {
+    fn invalid_type(&self, expected: &dyn de::Expected) -> Error {
+        de::Error::invalid_type(self.unexpected(), expected)
+    }
+
     fn unexpected(&self) -> de::Unexpected<'_> {
         match self {
             Value::Null => de::Unexpected::Unit,
