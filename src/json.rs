@@ -930,8 +930,15 @@ impl ser::Serializer for ValueSerializer {
 
 impl SeqBuilder {
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.items.push(value.serialize(ValueSerializer)?);
+        let value = value.serialize(ValueSerializer)?;
+        self.push_value(value);
         Ok(())
+    }
+
+    /// Out of line, so that each serialized type does not carry its own copy.
+    #[inline(never)]
+    fn push_value(&mut self, value: Value) {
+        self.items.push(value);
     }
 
     fn done(self) -> Result<Value, Error> {
@@ -985,9 +992,15 @@ impl ser::SerializeTupleVariant for SeqBuilder {
 
 impl MapBuilder {
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
-        self.map
-            .push((key.to_owned(), value.serialize(ValueSerializer)?));
+        let value = value.serialize(ValueSerializer)?;
+        self.push_member(key, value);
         Ok(())
+    }
+
+    /// Out of line, so that each serialized field does not carry its own copy.
+    #[inline(never)]
+    fn push_member(&mut self, key: &str, value: Value) {
+        self.map.push((key.to_owned(), value));
     }
 
     fn done(self) -> Result<Value, Error> {
