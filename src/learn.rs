@@ -421,7 +421,7 @@ impl KnownAttacks {
                 .collect(),
         };
         // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(&file).unwrap_or_default()
+        crate::json::to_string(&file).unwrap_or_default()
     }
 
     /// Reads an index exported by [`Self::to_json`]. Anything else — other JSON, another
@@ -434,7 +434,7 @@ impl KnownAttacks {
                 format!("invalid known-attacks index: {message}"),
             )
         };
-        let file: IndexFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let file: IndexFile = crate::json::from_str(json).map_err(|e| invalid(e.to_string()))?;
         if file.format != FORMAT {
             return Err(invalid(format!(
                 "format is `{}`, expected `{FORMAT}`",

@@ -75,6 +75,7 @@ mod engine;
 mod error;
 mod finding;
 pub mod heuristics;
+pub mod json;
 pub mod learn;
 mod matcher;
 mod messages;

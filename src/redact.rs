@@ -109,12 +109,12 @@ impl Vault {
 
     /// Serializes the vault to JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+        crate::json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// Reads a vault written by [`Vault::to_json`].
     pub fn from_json(json: &str) -> Result<Vault, crate::Error> {
-        serde_json::from_str(json).map_err(|e| {
+        crate::json::from_str(json).map_err(|e| {
             crate::Error::new(crate::ErrorKind::InvalidInput, format!("not a vault: {e}"))
         })
     }

@@ -265,13 +265,13 @@ impl Session {
     /// The session as JSON (format `promptfence-session`, version 1).
     pub fn to_json(&self) -> String {
         // Numbers and strings only: serializing cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        crate::json::to_string(self).unwrap_or_default()
     }
 
     /// Reads a session written by [`Self::to_json`]; anything else is refused with an error
     /// that says what is wrong.
     pub fn from_json(json: &str) -> Result<Session, Error> {
-        serde_json::from_str(json).map_err(|e| {
+        crate::json::from_str(json).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidInput,
                 format!("invalid session state: {e}"),

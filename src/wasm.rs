@@ -10,6 +10,7 @@
 //! (see [`ErrorKind::code`]); the shim's `FenceError` class recognises them with `instanceof`.
 //! Spans are UTF-16 indices, so `text.slice(start, end)` is the matched text in JavaScript.
 
+use crate::json;
 use crate::output::{self, OutputOptions};
 use crate::score::{self, Verdict};
 use crate::{
@@ -546,8 +547,7 @@ fn vault_from_js(value: &JsValue) -> Result<Vault, Error> {
             ),
         ));
     }
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a vault: {e}")))
+    from_js(value).map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a vault: {e}")))
 }
 
 /// Refuses keys of `options` that are not in `names`, so that a typo is an error.
@@ -593,7 +593,7 @@ fn output_options_from_js(options: JsValue) -> Result<OutputOptions, Error> {
         &["systemPrompt", "canaries", "allowedDomains"],
         "output options",
     )?;
-    let o: JsOutputOptions = serde_wasm_bindgen::from_value(options)
+    let o: JsOutputOptions = from_js(&options)
         .map_err(|e| Error::new(ErrorKind::InvalidOption, format!("output options: {e}")))?;
     let canaries = o.canaries.unwrap_or_default();
     if let Some((i, c)) = canaries
@@ -656,7 +656,7 @@ fn redact_options_from_js(options: JsValue, engine: &Engine) -> Result<RedactReq
     if !vault.is_undefined() && !vault.is_null() {
         request.vault = vault_from_js(&vault)?;
     }
-    let o: JsRedactOptions = serde_wasm_bindgen::from_value(options)
+    let o: JsRedactOptions = from_js(&options)
         .map_err(|e| Error::new(ErrorKind::InvalidOption, format!("redact options: {e}")))?;
     if let Some(mode) = &o.mode {
         request.policy.default_mode = redact_mode(mode, "mode")?;
@@ -758,7 +758,7 @@ struct Options {
     thresholds: Option<JsThresholds>,
     categories: Option<Vec<String>>,
     disabled_rules: Option<Vec<String>>,
-    rules: Option<Vec<serde_json::Value>>,
+    rules: Option<Vec<json::Value>>,
     embedded_rules: Option<bool>,
     max_input_bytes: Option<f64>,
     oversize: Option<String>,
@@ -781,7 +781,7 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
             format!("options must be an object, got {}", js_type_name(&options)),
         ));
     }
-    // serde-wasm-bindgen reads only the fields it knows, so unknown ones are found here.
+    // Refused here rather than by the derived reader, so that the error lists the options.
     for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
         if !OPTION_NAMES.contains(&key.as_str()) {
@@ -794,7 +794,7 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
             ));
         }
     }
-    let options: Options = serde_wasm_bindgen::from_value(options)
+    let options: Options = from_js(&options)
         .map_err(|e| Error::new(ErrorKind::InvalidOption, format!("options: {e}")))?;
     let mut config = Config::default();
     if let Some(profile) = &options.profile {
@@ -859,15 +859,15 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
 }
 
 /// A custom pack from `options.rules[i]`: YAML or JSON text, or an already parsed object.
-fn rule_pack_from_js(i: usize, pack: serde_json::Value) -> Result<RulePack, Error> {
+fn rule_pack_from_js(i: usize, pack: json::Value) -> Result<RulePack, Error> {
     let name = pack
         .get("name")
         .and_then(|n| n.as_str())
         .map(|n| format!("rules[{i}] ({n})"))
         .unwrap_or_else(|| format!("rules[{i}]"));
     match pack {
-        serde_json::Value::String(text) => RulePack::parse(&format!("rules[{i}]"), &text),
-        serde_json::Value::Object(_) => RulePack::from_value(&name, pack, true),
+        json::Value::String(text) => RulePack::parse(&format!("rules[{i}]"), &text),
+        json::Value::Object(_) => RulePack::from_value(&name, pack, true),
         other => Err(Error::new(
             ErrorKind::InvalidRulePack,
             format!(
@@ -955,10 +955,98 @@ impl<'r> From<&'r Report> for JsReport<'r> {
     }
 }
 
+/// A result for JavaScript: serialized to a JSON value, then built as plain objects, arrays
+/// and primitives (`None` is `null`).
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    json::to_value(value)
+        .map(|v| json_to_js(&v))
         .map_err(|e| fence_error("INTERNAL", &format!("cannot convert the result: {e}")))
+}
+
+fn json_to_js(value: &json::Value) -> JsValue {
+    match value {
+        json::Value::Null => JsValue::NULL,
+        json::Value::Bool(b) => JsValue::from_bool(*b),
+        json::Value::Number(n) => JsValue::from_f64(n.as_f64()),
+        json::Value::String(s) => JsValue::from_str(s),
+        json::Value::Array(items) => items
+            .iter()
+            .map(json_to_js)
+            .collect::<js_sys::Array>()
+            .into(),
+        json::Value::Object(map) => {
+            let object = JsValue::from(js_sys::Object::new());
+            for (key, value) in map {
+                object
+                    .unchecked_ref::<PlainObject>()
+                    .set_member(&JsValue::from_str(key), &json_to_js(value));
+            }
+            object
+        }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An object we made: `object[key] = value` without `Reflect.set`'s exception guard.
+    type PlainObject;
+
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set_member(this: &PlainObject, key: &JsValue, value: &JsValue);
+}
+
+/// Reads `T` from a JavaScript value taken as JSON: `undefined` members are absent, `null`
+/// is null, and functions, symbols and bigints are refused.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    json::from_value(js_to_json(value, 0)?).map_err(|e| e.to_string())
+}
+
+/// Deepest nesting read from JavaScript (cyclic objects end here).
+const MAX_JS_DEPTH: usize = 128;
+
+fn js_to_json(value: &JsValue, depth: usize) -> Result<json::Value, String> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(json::Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(json::Value::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        // Whole numbers as integers, so that they read into integer fields.
+        let number = if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
+            json::Number::from(n as i64)
+        } else {
+            json::Number::F64(n)
+        };
+        return Ok(json::Value::Number(number));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(json::Value::String(s));
+    }
+    if depth == MAX_JS_DEPTH {
+        return Err("nested too deeply".to_owned());
+    }
+    if js_sys::Array::is_array(value) {
+        return js_sys::Array::from(value)
+            .iter()
+            .map(|item| js_to_json(&item, depth + 1))
+            .collect::<Result<_, _>>()
+            .map(json::Value::Array);
+    }
+    if !value.is_object() {
+        return Err(format!("invalid type: {}", js_type_name(value)));
+    }
+    let mut map = json::Map::new();
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let member = Reflect::get(value, &key).unwrap_or(JsValue::UNDEFINED);
+        if !member.is_undefined() {
+            map.push((
+                key.as_string().unwrap_or_default(),
+                js_to_json(&member, depth + 1)?,
+            ));
+        }
+    }
+    Ok(json::Value::Object(map))
 }
 
 pub(crate) fn to_js_error(e: Error) -> JsValue {
@@ -989,14 +1077,14 @@ pub(crate) fn js_type_name(value: &JsValue) -> String {
     }
 }
 
-fn json_type_name(value: &serde_json::Value) -> &'static str {
+fn json_type_name(value: &json::Value) -> &'static str {
     match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+        json::Value::Null => "null",
+        json::Value::Bool(_) => "a boolean",
+        json::Value::Number(_) => "a number",
+        json::Value::String(_) => "a string",
+        json::Value::Array(_) => "an array",
+        json::Value::Object(_) => "an object",
     }
 }
 

@@ -211,7 +211,7 @@ fn options_from_js<T: Default + for<'de> Deserialize<'de>>(
             ));
         }
     }
-    serde_wasm_bindgen::from_value(options)
+    crate::wasm::from_js(&options)
         .map_err(|e| Error::new(ErrorKind::InvalidOption, format!("{what}: {e}")))
 }
 

@@ -55,8 +55,8 @@ pub(crate) fn load_file(path: &str) -> Result<Vec<Labelled>, String> {
     let value =
         promptfence::parse_yaml(&text).map_err(|e| format!("{path}: not valid YAML: {e}"))?;
     if value.get("cases").is_some() {
-        let file: CaseFile =
-            serde_json::from_value(value).map_err(|e| format!("{path}: not a case file: {e}"))?;
+        let file: CaseFile = promptfence::json::from_value(value)
+            .map_err(|e| format!("{path}: not a case file: {e}"))?;
         let examples = file
             .cases
             .into_iter()

@@ -31,7 +31,7 @@ pub fn is_entity_corpus(jsonl: &str) -> bool {
     jsonl
         .lines()
         .find(|l| !l.trim().is_empty())
-        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|l| crate::json::parse(l).ok())
         .is_some_and(|v| v.get("entities").is_some())
 }
 
@@ -43,7 +43,7 @@ pub fn parse(jsonl: &str) -> Result<Vec<EntityCase>, String> {
             continue;
         }
         let case: EntityCase =
-            serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            crate::json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
         for e in &case.entities {
             if EntityKind::parse(&e.kind).is_none() {
                 return Err(format!("line {}: unknown entity type `{}`", n + 1, e.kind));

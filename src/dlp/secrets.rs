@@ -185,9 +185,10 @@ fn jwt_header_ok(token: &str) -> bool {
     let Some(bytes) = base64url_decode(header) else {
         return false;
     };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
+    std::str::from_utf8(&bytes)
         .ok()
-        .is_some_and(|v| v.get("alg").is_some_and(serde_json::Value::is_string))
+        .and_then(|text| crate::json::parse(text).ok())
+        .is_some_and(|v| v.get("alg").is_some_and(crate::json::Value::is_string))
 }
 
 /// Decodes unpadded base64url; `None` on a character outside the alphabet.

@@ -7,6 +7,7 @@
 
 use crate::error::Error;
 use crate::finding::{Category, Severity};
+use crate::json;
 use crate::normalize::ViewKind;
 use crate::re::Regex;
 use case::lower_cased;
@@ -149,7 +150,7 @@ struct PackFile {
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
-    rules: Vec<serde_json::Value>,
+    rules: Vec<json::Value>,
 }
 
 /// The rules of an embedded pack as `build.rs` writes them: rules ended by U+001D, each
@@ -203,7 +204,7 @@ impl RulePack {
 
     /// Parses and validates a pack written in JSON. `source` names it in error messages.
     pub fn from_json(source: &str, text: &str) -> Result<RulePack, Error> {
-        let value: serde_json::Value = serde_json::from_str(text)
+        let value = json::parse(text)
             .map_err(|e| Error::rule_pack(source, None, format!("not valid JSON: {e}")))?;
         RulePack::from_value(source, value, true)
     }
@@ -222,10 +223,10 @@ impl RulePack {
     /// packs skip it at run time because the test suite compiles them.
     pub(crate) fn from_value(
         source: &str,
-        value: serde_json::Value,
+        value: json::Value,
         compile_check: bool,
     ) -> Result<RulePack, Error> {
-        let file: PackFile = serde_json::from_value(value).map_err(|e| {
+        let file: PackFile = json::from_value(value).map_err(|e| {
             Error::rule_pack(
                 source,
                 None,
@@ -240,8 +241,8 @@ impl RulePack {
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("#{} (no id)", index + 1));
-            let spec: RuleSpec = serde_json::from_value(raw)
-                .map_err(|e| Error::rule_pack(source, Some(&label), e))?;
+            let spec: RuleSpec =
+                json::from_value(raw).map_err(|e| Error::rule_pack(source, Some(&label), e))?;
             let rule = validate(source, spec, compile_check)?;
             if !seen.insert(rule.id.clone()) {
                 return Err(Error::rule_pack(source, Some(&rule.id), "duplicate id"));
@@ -286,12 +287,12 @@ impl RulePack {
 /// [`yaml`], which reads the same for the YAML that rule packs are written in and refuses the
 /// rest (the tests compare the two).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+pub fn parse_yaml(text: &str) -> Result<json::Value, String> {
     serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(target_arch = "wasm32")]
-pub fn parse_yaml(text: &str) -> Result<serde_json::Value, String> {
+pub fn parse_yaml(text: &str) -> Result<json::Value, String> {
     yaml::parse(text)
 }
 

@@ -8,7 +8,7 @@
 //! never read differently. The native build keeps `serde_yaml`; the tests check that both
 //! read every embedded pack, and the constructs above, the same.
 
-use serde_json::{Map, Number, Value};
+use crate::json::{Map, Number, Value};
 
 /// Parses a YAML document into a JSON value. Errors name the line (1-based).
 pub fn parse(text: &str) -> Result<Value, String> {
@@ -158,7 +158,7 @@ impl Parser {
             } else {
                 self.inline(rest.trim_start(), indent, number)?
             };
-            if map.insert(key.clone(), value).is_some() {
+            if !insert_new(&mut map, &key, value) {
                 return Err(format!("line {number}: duplicate key `{key}`"));
             }
         }
@@ -417,6 +417,15 @@ fn strip_comment(text: &str) -> &str {
     }
 }
 
+/// Adds `key` to `map` unless it is there already (YAML refuses a repeated key).
+fn insert_new(map: &mut Map, key: &str, value: Value) -> bool {
+    if map.iter().any(|(k, _)| k == key) {
+        return false;
+    }
+    map.push((key.to_owned(), value));
+    true
+}
+
 /// The YAML 1.2 core schema for a plain scalar: null, booleans, numbers, else a string.
 fn resolve_plain(s: &str) -> Value {
     match s {
@@ -452,8 +461,8 @@ fn resolve_plain(s: &str) -> Value {
             .is_some_and(|b| b.is_ascii_digit() || b == b'.')
         && digits.bytes().any(|b| b.is_ascii_digit());
     if float_like {
-        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
+        if let Some(n) = s.parse::<f64>().ok().filter(|n| n.is_finite()) {
+            return Value::Number(Number::F64(n));
         }
     }
     Value::String(s.to_owned())
@@ -538,7 +547,7 @@ impl Flow<'_> {
                         Some(b',' | b'}') => Value::Null,
                         _ => self.value()?,
                     };
-                    if map.insert(key.clone(), value).is_some() {
+                    if !insert_new(&mut map, &key, value) {
                         return Err(FlowError::Bad(format!("duplicate key `{key}`")));
                     }
                     self.space();
@@ -648,7 +657,7 @@ impl Flow<'_> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::parse;
-    use serde_json::Value;
+    use crate::json::Value;
 
     fn same_as_serde_yaml(text: &str) {
         let expected: Value = serde_yaml::from_str(text).expect("serde_yaml reads it");
