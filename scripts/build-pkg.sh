@@ -29,6 +29,11 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
 cp pkg-templates/core.js pkg-templates/errors.js pkg-templates/chat.js pkg-templates/guard.js pkg-templates/proxy.js \
   pkg-templates/index.js pkg-templates/node.js pkg-templates/workerd.js \
   pkg-templates/index.d.ts pkg-templates/README.md "$out/"
+# The shipped JavaScript without its comments and layout (identifiers kept, so stack traces
+# still name our functions): 21.7 KB gzipped became 14.8 KB. The commented sources are
+# pkg-templates/ and the wasm-bindgen output; the API's documentation ships in index.d.ts.
+node_modules/.bin/esbuild "$out"/*.js --minify-whitespace --minify-syntax --legal-comments=none \
+  --format=esm --outdir="$out" --allow-overwrite --log-level=warning
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 sed "s/0.0.0-set-by-build/$version/" pkg-templates/package.json > "$out/package.json"
 
