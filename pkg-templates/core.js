@@ -20,7 +20,14 @@ export function entry(defaultSource) {
     if (initialised) return Promise.resolve();
     if (ready === null) {
       ready = Promise.resolve(source ?? (defaultSource && defaultSource()))
-        .then((module_or_path) => initWasm(module_or_path === undefined ? undefined : { module_or_path }))
+        .then((module_or_path) =>
+          // A compiled module is instantiated directly: wasm-bindgen's asynchronous path first
+          // asks whether it was given a Request or a Response, and in Node 18-20 merely reading
+          // those globals loads the fetch implementation (~20-30 ms of start-up).
+          module_or_path instanceof WebAssembly.Module
+            ? initWasmSync({ module: module_or_path })
+            : initWasm(module_or_path === undefined ? undefined : { module_or_path }),
+        )
         .then(() => {
           initialised = true;
         })

@@ -4,8 +4,9 @@ import { readFile } from "node:fs/promises";
 import { entry } from "./core.js";
 
 export { Fence, FenceError, StreamScanner, Unmasker, generateCanary, version } from "./core.js";
-export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(() =>
-  readFile(new URL("./promptfence_bg.wasm", import.meta.url)),
+// The bytes are compiled here, so that `init` instantiates a compiled module (see core.js).
+export const { init, initSync, createFence, screenChatRequest, screenChatResponse, guardFetch, createChatProxy } = entry(
+  async () => new WebAssembly.Module(await readFile(new URL("./promptfence_bg.wasm", import.meta.url))),
 );
 
 // Conversation sessions (src/wasm_learn.rs).
