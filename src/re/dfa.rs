@@ -639,18 +639,11 @@ pub(crate) fn is_word_char(c: char) -> bool {
 /// Whether the character that ends at `at` is a word character (not if the bytes there are
 /// not a whole valid character).
 fn word_before(hay: &[u8], at: usize) -> bool {
-    if at == 0 {
-        return false;
+    match at.checked_sub(1).map(|i| hay[i]) {
+        None => false,
+        Some(b) if b < 0x80 => is_ascii_word(b),
+        Some(_) => decode_last(hay, at).is_some_and(is_word_char),
     }
-    let b = hay[at - 1];
-    if b < 0x80 {
-        return is_ascii_word(b);
-    }
-    let mut start = at - 1;
-    while start > 0 && at - start < 4 && hay[start] & 0xC0 == 0x80 {
-        start -= 1;
-    }
-    decode(&hay[start..at]).is_some_and(|(c, len)| len == at - start && is_word_char(c))
 }
 
 /// Whether the character that starts at `at` is a word character.
@@ -666,14 +659,17 @@ fn word_after(hay: &[u8], at: usize) -> bool {
 /// not valid UTF-8.
 fn splits(hay: &[u8], at: usize) -> bool {
     let after = hay.get(at).is_some_and(|&b| b >= 0x80) && decode(&hay[at..]).is_none();
-    let before = at > 0 && hay[at - 1] >= 0x80 && {
-        let mut start = at - 1;
-        while start > 0 && at - start < 4 && hay[start] & 0xC0 == 0x80 {
-            start -= 1;
-        }
-        decode(&hay[start..at]).is_none_or(|(_, len)| len != at - start)
-    };
+    let before = at > 0 && hay[at - 1] >= 0x80 && decode_last(hay, at).is_none();
     before || after
+}
+
+/// The valid UTF-8 character that ends at `at`, if the bytes before `at` end with one.
+fn decode_last(hay: &[u8], at: usize) -> Option<char> {
+    let mut start = at.checked_sub(1)?;
+    while start > 0 && at - start < 4 && hay[start] & 0xC0 == 0x80 {
+        start -= 1;
+    }
+    decode(&hay[start..at]).and_then(|(c, len)| (len == at - start).then_some(c))
 }
 
 /// The valid UTF-8 character at the start of `bytes` and its length.
