@@ -198,13 +198,13 @@ impl Regex {
         if from > hay.len() {
             return None;
         }
-        let reverse = self
-            .reverse
-            .get_or_init(|| nfa::compile(&self.hir, true, false, self.limit))
-            .as_ref()
-            .ok();
         self.with_cache(|cache| {
             let end = cache.forward.find_end(&self.forward, hay, from)?;
+            let reverse = self
+                .reverse
+                .get_or_init(|| nfa::compile(&self.hir, true, false, self.limit))
+                .as_ref()
+                .ok();
             let Some(reverse) = reverse else {
                 // The reversed pattern is the same size as the pattern, so it compiles when
                 // the pattern did; if it ever did not, the start is found by the Pike VM.
