@@ -74,6 +74,7 @@ pub mod dlp;
 mod engine;
 mod error;
 mod finding;
+mod hash;
 pub mod heuristics;
 pub mod json;
 pub mod learn;

@@ -16,7 +16,7 @@
 
 use super::nfa::{look_bit, Nfa, State, StateId};
 use super::unicode_table::WORD;
-use std::collections::HashMap;
+use crate::hash::FastMap;
 
 /// A state's offset in the transition table (its index times the stride), tagged with flags
 /// so that the search loop need not look the state up: [`LOOKS`] and [`MATCHES`].
@@ -66,7 +66,7 @@ pub(crate) struct Dfa {
     /// Each state's key: its closed set, or for a `LOOKS` state [`SEEDS`], its last byte's
     /// context and the NFA states it was reached from.
     states: Vec<Box<[StateId]>>,
-    ids: HashMap<Box<[StateId]>, DStateId>,
+    ids: FastMap<Box<[StateId]>, DStateId>,
     /// Each state's row: transitions by class, each tagged with [`MATCH_HERE`] when a match
     /// ends before the byte; a `LOOKS` state's hold only after an ASCII byte and for an ASCII
     /// byte (the others are resolved through the context part of the row).
@@ -155,7 +155,7 @@ impl Dfa {
             classes_len,
             stride: classes_len + (1 << look_positions.len()),
             states: Vec::new(),
-            ids: HashMap::new(),
+            ids: FastMap::default(),
             trans: Vec::new(),
             generation: 0,
             look_positions,

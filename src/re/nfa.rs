@@ -1,11 +1,14 @@
 //! The compiler: a [`Hir`] turned into a Thompson NFA over bytes, forwards for searching and
 //! backwards for finding where a match starts. Unicode classes become trees of byte ranges
 //! along their UTF-8 encodings, with equal subtrees shared, so that `\w` costs a few hundred
-//! states rather than thousands.
+//! states rather than thousands. A class built once is copied where it occurs again (in
+//! `(?:\S+\s+){0,3}` each copy of the group has its own), which is much cheaper than
+//! building it anew.
 
 use super::parse::{Class, Hir, Look};
 use super::Error;
-use std::collections::HashMap;
+use crate::hash::FastMap;
+use std::sync::{Arc, Mutex};
 
 pub(crate) type StateId = u32;
 /// Transitions of a `Sparse` state: a byte in `lo..=hi` leads to the state.
@@ -106,8 +109,58 @@ struct Compiler {
     captures: bool,
     limit: usize,
     look_bits: u16,
-    /// Shared class subtrees: a `Sparse` state's transitions to its id.
-    sparse: HashMap<Transitions, StateId>,
+    /// Shared class subtrees: a `Sparse` state's transitions to its id, while a class is
+    /// being built.
+    sparse: FastMap<Transitions, StateId>,
+}
+
+/// Unicode classes already built, by direction and ranges, shared by every pattern compiled
+/// in the process: the rules use a few classes (`\s`, `\S`, their word class) over and over.
+/// Emptied when it reaches [`TEMPLATE_LIMIT`] classes, so custom packs cannot grow it without
+/// bound.
+static TEMPLATES: Mutex<Option<Templates>> = Mutex::new(None);
+/// Templates by direction (reversed or not) and ranges.
+type Templates = FastMap<(bool, Box<[(u32, u32)]>), Arc<Template>>;
+const TEMPLATE_LIMIT: usize = 512;
+
+/// A built class as states to copy: ids relative to the first, [`HOLE`] for the class's
+/// `next`, and the entry state.
+struct Template {
+    states: Vec<State>,
+    start: StateId,
+}
+
+/// Stands for a class's `next` while it is built.
+const HOLE: StateId = StateId::MAX;
+
+impl State {
+    /// The state with every state id it refers to passed through `f`.
+    fn map_ids(&self, f: impl Fn(StateId) -> StateId) -> State {
+        match self {
+            State::Range { lo, hi, next } => State::Range {
+                lo: *lo,
+                hi: *hi,
+                next: f(*next),
+            },
+            State::Sparse(ranges) => State::Sparse(
+                ranges
+                    .iter()
+                    .map(|&(lo, hi, next)| (lo, hi, f(next)))
+                    .collect(),
+            ),
+            State::Union(branches) => State::Union(branches.iter().map(|&b| f(b)).collect()),
+            State::Look { look, next } => State::Look {
+                look: *look,
+                next: f(*next),
+            },
+            State::Capture { slot, next } => State::Capture {
+                slot: *slot,
+                next: f(*next),
+            },
+            State::Match => State::Match,
+            State::Fail => State::Fail,
+        }
+    }
 }
 
 /// Compiles `hir`. `reverse` reads the pattern backwards (for finding match starts);
@@ -124,7 +177,7 @@ pub(crate) fn compile(
         captures,
         limit,
         look_bits: 0,
-        sparse: HashMap::new(),
+        sparse: FastMap::default(),
     };
     let matched = c.push(State::Match)?;
     let start = c.hir(hir, matched)?;
@@ -174,12 +227,16 @@ fn max_group(hir: &Hir) -> u32 {
 }
 
 impl Compiler {
+    fn too_large(&self) -> Error {
+        Error::new(format!(
+            "the pattern is too large: its automaton would exceed {} states",
+            self.limit
+        ))
+    }
+
     fn push(&mut self, state: State) -> Result<StateId, Error> {
         if self.states.len() >= self.limit {
-            return Err(Error::new(format!(
-                "the pattern is too large: its automaton would exceed {} states",
-                self.limit
-            )));
+            return Err(self.too_large());
         }
         self.states.push(state);
         Ok(self.states.len() as StateId - 1)
@@ -191,12 +248,16 @@ impl Compiler {
             Hir::Empty => Ok(next),
             Hir::Literal(bytes) => {
                 let mut next = next;
-                let mut order: Vec<u8> = bytes.clone();
-                if !self.reverse {
-                    order.reverse();
-                }
-                for b in order {
-                    next = self.push(State::Range { lo: b, hi: b, next })?;
+                let step =
+                    |c: &mut Compiler, b: u8, next| c.push(State::Range { lo: b, hi: b, next });
+                if self.reverse {
+                    for &b in bytes {
+                        next = step(self, b, next)?;
+                    }
+                } else {
+                    for &b in bytes.iter().rev() {
+                        next = step(self, b, next)?;
+                    }
                 }
                 Ok(next)
             }
@@ -313,13 +374,47 @@ impl Compiler {
             return self.push(State::Fail);
         }
         if class.bytes || class.ranges.last().is_some_and(|r| r.1 <= 0x7F) {
-            let ranges: Vec<(u8, u8, StateId)> = class
+            let ranges: Transitions = class
                 .ranges
                 .iter()
                 .map(|&(lo, hi)| (lo as u8, hi.min(0xFF) as u8, next))
                 .collect();
-            return self.sparse(ranges);
+            return match ranges[..] {
+                [(lo, hi, next)] => self.push(State::Range { lo, hi, next }),
+                _ => self.push(State::Sparse(ranges)),
+            };
         }
+        let key = (self.reverse, class.ranges.as_slice().into());
+        let cached = TEMPLATES
+            .lock()
+            .ok()
+            .and_then(|map| map.as_ref()?.get(&key).cloned());
+        let template = match cached {
+            Some(template) => template,
+            None => {
+                let template = Arc::new(self.build_class(class)?);
+                if let Ok(mut map) = TEMPLATES.lock() {
+                    let map = map.get_or_insert_with(FastMap::default);
+                    if map.len() >= TEMPLATE_LIMIT {
+                        map.clear();
+                    }
+                    map.insert(key, Arc::clone(&template));
+                }
+                template
+            }
+        };
+        let base = self.states.len() as StateId;
+        if self.states.len() + template.states.len() > self.limit {
+            return Err(self.too_large());
+        }
+        let relocate = |id: StateId| if id == HOLE { next } else { base + id };
+        self.states
+            .extend(template.states.iter().map(|s| s.map_ids(relocate)));
+        Ok(base + template.start)
+    }
+
+    /// Builds a Unicode class's tree as a template, its leaves leading to [`HOLE`].
+    fn build_class(&mut self, class: &Class) -> Result<Template, Error> {
         let mut sequences: Vec<Vec<(u8, u8)>> = Vec::new();
         for &(lo, hi) in &class.ranges {
             utf8_sequences(lo, hi, &mut sequences);
@@ -331,7 +426,25 @@ impl Compiler {
             crate::sort::sort(&mut sequences);
         }
         let refs: Vec<&[(u8, u8)]> = sequences.iter().map(Vec::as_slice).collect();
-        self.trie(&refs, next)
+        let base = self.states.len();
+        self.sparse.clear();
+        let start = self.trie(&refs, HOLE)?;
+        let relative = |id: StateId| {
+            if id == HOLE {
+                HOLE
+            } else {
+                id - base as StateId
+            }
+        };
+        let states = self
+            .states
+            .drain(base..)
+            .map(|s| s.map_ids(relative))
+            .collect();
+        Ok(Template {
+            states,
+            start: relative(start),
+        })
     }
 
     /// Sequences of byte ranges, sorted, as a tree of `Sparse` states sharing equal subtrees.
