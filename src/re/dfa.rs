@@ -53,6 +53,11 @@ pub(crate) enum Kind {
     Reverse,
 }
 
+/// Texts shorter than this are searched without acceleration: working out which bytes leave
+/// the start state where it is builds a state for every byte class the pattern has, which on
+/// a short text (most prompts, and every rule's first search) costs more than it saves.
+const ACCELERATE_MIN_LEN: usize = 256;
+
 /// The cache of one NFA's lazy DFA.
 pub(crate) struct Dfa {
     kind: Kind,
@@ -89,6 +94,8 @@ pub(crate) struct Dfa {
     stays: Box<[bool; 256]>,
     /// Whether `stays` holds for the current cache.
     accelerated: bool,
+    /// Whether acceleration was tried for the current cache (it is tried once).
+    accelerate_tried: bool,
     /// Scratch for building sets.
     stack: Vec<StateId>,
     seen: Vec<u32>,
@@ -165,6 +172,7 @@ impl Dfa {
             starts_after: Vec::new(),
             stays: Box::new([false; 256]),
             accelerated: false,
+            accelerate_tried: false,
             stack: Vec::new(),
             seen: vec![0; nfa.states.len()],
             epoch: 0,
@@ -181,6 +189,7 @@ impl Dfa {
         self.start = UNKNOWN;
         self.starts_after.clear();
         self.accelerated = false;
+        self.accelerate_tried = false;
         // The dead state is always the first.
         self.intern(Vec::new(), false, false, false);
     }
@@ -323,14 +332,12 @@ impl Dfa {
         };
         let id = self.state_for(nfa, vec![start], SLOW);
         self.start = id;
-        if self.kind == Kind::Forward {
-            self.accelerate(nfa, id);
-        }
         id
     }
 
     /// Finds the bytes that lead from the start state back to it in every context, unless the
-    /// start state can match (or the cache is too full to try).
+    /// start state can match (or the cache is too full to try). Done once, at the first
+    /// search of a text of [`ACCELERATE_MIN_LEN`] bytes or more.
     fn accelerate(&mut self, nfa: &Nfa, start: DStateId) {
         if self.states.len() > MAX_STATES / 4 {
             return;
@@ -487,6 +494,12 @@ impl Dfa {
     /// Where the leftmost-first match that starts at or after `from` ends, if there is one.
     pub(crate) fn find_end(&mut self, nfa: &Nfa, hay: &[u8], from: usize) -> Option<usize> {
         let mut state = self.start_state(nfa);
+        if !self.accelerate_tried && hay.len().saturating_sub(from) >= ACCELERATE_MIN_LEN {
+            self.accelerate_tried = true;
+            self.accelerate(nfa, state);
+            // Accelerating builds states and may have cleared the cache.
+            state = self.start_state(nfa);
+        }
         let mut last = None;
         let mut i = from;
         loop {
