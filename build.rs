@@ -4,12 +4,26 @@
 //! characters (see `src/rules/mod.rs`, `EmbeddedPack`) and without the examples, which only
 //! the tests and the CLI need: building an `Engine` then splits strings instead of parsing
 //! YAML or JSON (start-up time matters on the edge), and the text compresses as well as the
-//! packs themselves. The YAML text itself is embedded too, for
+//! packs themselves. Keywords and patterns are stored lower-cased, as the engine would
+//! otherwise lower-case them at start-up and at each rule's first use (`src/rules/case.rs`,
+//! compiled into this script too). The YAML text itself is embedded too, for
 //! `promptfence rules --test`, and so is the learned model in `rules/model.bin` when there is
 //! one.
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// The engine's pattern lower-casing, the same code as at run time.
+#[allow(dead_code)]
+#[path = "src/rules/case.rs"]
+mod case;
+
+/// What `case.rs` calls as `crate::sort::sort` in the library.
+mod sort {
+    pub(crate) fn sort<T: Ord>(v: &mut [T]) {
+        v.sort();
+    }
+}
 
 fn main() {
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -138,14 +152,30 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
             Some(n) if n <= 255 => n.to_string(),
             _ => fail("`score` is not a number from 0 to 255"),
         });
+    // Lower-cased here so that the engine need not: keywords as `validate` would, patterns as
+    // `Rule::combined_pattern` would (without the group `lower_cased` wraps them in).
+    let keywords = list("keywords").to_lowercase();
+    let patterns: Vec<String> = list("patterns")
+        .split(ITEM_END)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let lowered = case::lower_cased(p)
+                .unwrap_or_else(|e| fail(&format!("pattern `{p}` cannot be lower-cased: {e}")));
+            lowered
+                .strip_prefix("(?:")
+                .and_then(|l| l.strip_suffix(')'))
+                .unwrap_or_else(|| fail("lower_cased did not wrap the pattern in a group"))
+                .to_owned()
+        })
+        .collect();
     let fields = [
         text("id"),
         text("category"),
         text("severity"),
         score,
         text("description"),
-        list("keywords"),
-        list("patterns"),
+        keywords,
+        patterns.join(ITEM_END),
         list("views"),
         text("message"),
     ];

@@ -78,6 +78,9 @@ pub struct Rule {
     pub examples: Examples,
     /// The file the rule was loaded from.
     pub source: String,
+    /// Whether `keywords` and `patterns` were lower-cased when the library was built (the
+    /// embedded packs, see `build.rs`): they are then used as they are.
+    pub(crate) lowered: bool,
 }
 
 impl Rule {
@@ -100,7 +103,11 @@ impl Rule {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
                     .replace("(?<span>", &format!("(?<span{i}>"));
-                lower_cased(&p)
+                if self.lowered {
+                    Ok(format!("(?:{p})"))
+                } else {
+                    lower_cased(&p)
+                }
             })
             .collect::<Result<Vec<String>, String>>()?;
         Ok(alternatives.join("|"))
@@ -243,7 +250,7 @@ impl RulePack {
                 .unwrap_or_else(|| format!("#{} (no id)", index + 1));
             let spec: RuleSpec =
                 json::from_value(raw).map_err(|e| Error::rule_pack(source, Some(&label), e))?;
-            let rule = validate(source, spec, compile_check)?;
+            let rule = validate(source, spec, compile_check, false)?;
             if !seen.insert(rule.id.clone()) {
                 return Err(Error::rule_pack(source, Some(&rule.id), "duplicate id"));
             }
@@ -264,7 +271,7 @@ impl RulePack {
                 // validated at build and by the tests; `validate` still builds each rule.
                 let rules = embedded_specs(file, data)?
                     .into_iter()
-                    .map(|spec| validate(file, spec, false))
+                    .map(|spec| validate(file, spec, false, true))
                     .collect::<Result<Vec<Rule>, Error>>()?;
                 Ok(RulePack {
                     source: (*file).to_owned(),
@@ -296,7 +303,14 @@ pub fn parse_yaml(text: &str) -> Result<json::Value, String> {
     yaml::parse(text)
 }
 
-fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, Error> {
+/// Checks a rule and builds it. `lowered`: its keywords and patterns are already lower-cased
+/// (the embedded packs, by `build.rs`).
+fn validate(
+    source: &str,
+    spec: RuleSpec,
+    compile_check: bool,
+    lowered: bool,
+) -> Result<Rule, Error> {
     let id = spec.id.trim().to_owned();
     let fail = |reason: String| Error::rule_pack(source, Some(&id), reason);
     let valid_id = !id.is_empty()
@@ -376,11 +390,16 @@ fn validate(source: &str, spec: RuleSpec, compile_check: bool) -> Result<Rule, E
         severity,
         score,
         description: spec.description.trim().to_owned(),
-        keywords: spec.keywords.iter().map(|k| k.to_lowercase()).collect(),
+        keywords: if lowered {
+            spec.keywords
+        } else {
+            spec.keywords.iter().map(|k| k.to_lowercase()).collect()
+        },
         patterns: spec.patterns,
         views,
         examples: spec.examples.unwrap_or_default(),
         source: source.to_owned(),
+        lowered,
     };
     if compile_check {
         for pattern in &rule.patterns {
