@@ -17,6 +17,9 @@ use std::ops::ControlFlow;
 /// one bit a byte; the rest of the word is the target's row offset in the table.
 const MATCH: u32 = 1 << 31;
 
+/// The end of a list of keywords while the automaton is built.
+const NONE: u32 = u32::MAX;
+
 /// An automaton over a list of keywords; keyword `k` is the `k`th of that list.
 #[derive(Clone, Debug)]
 pub(crate) struct Automaton {
@@ -65,7 +68,10 @@ impl Automaton {
         // The trie, each state with its first child and next sibling (0, the root, is no
         // state's child or sibling, so it means "none") and the class of the byte into it.
         let mut trie = vec![(0u32, 0u32, 0u8)];
-        let mut own: Vec<Vec<u32>> = vec![Vec::new()];
+        // The keywords that end at each state, as lists linked through `own_next` (first and
+        // last keyword of each state's list), so that states need no vector of their own.
+        let mut own: Vec<(u32, u32)> = vec![(NONE, NONE)];
+        let mut own_next: Vec<u32> = vec![NONE; keywords.len()];
         for (k, keyword) in keywords.iter().enumerate() {
             let mut state = 0;
             for &b in keyword.as_ref() {
@@ -81,19 +87,34 @@ impl Automaton {
                     }
                     trie.push((0, trie[state].0, class));
                     trie[state].0 = child;
-                    own.push(Vec::new());
+                    own.push((NONE, NONE));
                 }
                 state = child as usize;
             }
-            own[state].push(k as u32);
+            let k = k as u32;
+            match own[state] {
+                (NONE, _) => own[state] = (k, k),
+                (first, last) => {
+                    own_next[last as usize] = k;
+                    own[state] = (first, k);
+                }
+            }
         }
+        let own_keywords = |state: usize| {
+            std::iter::successors(Some(own[state].0).filter(|&k| k != NONE), |&k| {
+                Some(own_next[k as usize]).filter(|&k| k != NONE)
+            })
+        };
 
         // Breadth first, so that a state's failure state (always shallower) has its row and
         // its keywords complete before the state itself: a row is its failure state's row
         // with the state's own children written over it. The queue is every state once.
         let states = trie.len();
-        let start = if own[0].is_empty() { 0 } else { MATCH };
-        let mut table = vec![start; states * stride];
+        let start = if own[0].0 == NONE { 0 } else { MATCH };
+        // Zeroed memory comes cheaper than filled (a large allocation is fresh, already zeroed
+        // pages): every row but the root's is copied from its failure row below anyway.
+        let mut table = vec![0u32; states * stride];
+        table[..stride].fill(start);
         let mut fail = vec![0u32; states];
         let mut ends = vec![(0u32, 0u32); states];
         let mut ends_at = Vec::new();
@@ -105,7 +126,7 @@ impl Automaton {
             next += 1;
             let f = fail[state] as usize;
             let from = ends_at.len() as u32;
-            ends_at.extend_from_slice(&own[state]);
+            ends_at.extend(own_keywords(state));
             let row = state * stride;
             if state != 0 {
                 let (f_from, f_to) = ends[f];
@@ -124,7 +145,7 @@ impl Automaton {
                     table[f * stride + usize::from(class)]
                 };
                 fail[child as usize] = (on_failure & !MATCH) / stride as u32;
-                let ends_keyword = !own[child as usize].is_empty() || on_failure & MATCH != 0;
+                let ends_keyword = own[child as usize].0 != NONE || on_failure & MATCH != 0;
                 table[row + usize::from(class)] =
                     (child * stride as u32) | if ends_keyword { MATCH } else { 0 };
                 queue.push(child);

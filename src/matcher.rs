@@ -12,10 +12,10 @@
 //! other ~2.5 MB in ~0.2 ms.
 
 use crate::aho::{self, Automaton};
+use crate::hash::FastMap;
 use crate::normalize::View;
 use crate::re::Regex;
 use crate::rules::Rule;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// One automaton and, for each of its keywords, the rules that listed it.
@@ -122,7 +122,9 @@ fn char_bounds(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
 impl Matcher {
     /// Builds the prefilter over `rules`. Fails only if the automaton cannot be built.
     pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
-        let mut keyword_index: HashMap<&str, usize> = HashMap::new();
+        let listed = rules.iter().map(|r| r.keywords.len()).sum();
+        let mut keyword_index: FastMap<&str, usize> = FastMap::default();
+        keyword_index.reserve(listed);
         let mut keywords: Vec<&str> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unfiltered = Vec::new();
