@@ -127,7 +127,12 @@ impl Rule {
 
 /// Whether a pattern names the part of its match to report.
 fn has_span_group(pattern: &str) -> bool {
-    pattern.contains("(?P<span>") || pattern.contains("(?<span>")
+    // By each `<` (found with memchr): the engine asks this of every rule at start-up, and a
+    // substring search per group spelling was most of the time.
+    pattern.match_indices('<').any(|(i, _)| {
+        pattern[i..].starts_with("<span>")
+            && (pattern[..i].ends_with("(?P") || pattern[..i].ends_with("(?"))
+    })
 }
 
 /// Compiles a rule pattern with the engine's own regex ([`crate::re`]). Rules match views of
@@ -409,4 +414,19 @@ fn validate(
         }
     }
     Ok(rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_span_group;
+
+    #[test]
+    fn span_groups_are_found_in_either_spelling_and_nothing_else() {
+        assert!(has_span_group(r"(?:^|\.)\s*(?P<span>ignore\s+it)"));
+        assert!(has_span_group(r"open (?<span>sesame)"));
+        assert!(!has_span_group(r"<span>ignore</span>"));
+        assert!(!has_span_group(r"(?P<spanish>x)"));
+        assert!(!has_span_group(r"(?P<name>x)<span>"));
+        assert!(!has_span_group(r"ignore previous"));
+    }
 }
