@@ -100,6 +100,47 @@ impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Error {
         Error(msg.to_string())
     }
+
+    // These two say what serde's own would, but without `Unexpected`'s `Display`, whose float
+    // case would bring core's float formatting into the WebAssembly module (`crate::float`).
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Error {
+        Error(format!(
+            "invalid type: {}, expected {expected}",
+            describe(unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Error {
+        Error(format!(
+            "invalid value: {}, expected {expected}",
+            describe(unexpected)
+        ))
+    }
+}
+
+/// What serde's `Unexpected` says of itself.
+fn describe(unexpected: de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match unexpected {
+        U::Bool(b) => format!("boolean `{b}`"),
+        U::Unsigned(n) => format!("integer `{n}`"),
+        U::Signed(n) => format!("integer `{n}`"),
+        U::Float(n) => format!("floating point `{}`", crate::float::to_text(n)),
+        U::Char(c) => format!("character `{c}`"),
+        U::Str(s) => format!("string {s:?}"),
+        U::Bytes(_) => "byte array".into(),
+        U::Unit => "unit value".into(),
+        U::Option => "Option value".into(),
+        U::NewtypeStruct => "newtype struct".into(),
+        U::Seq => "sequence".into(),
+        U::Map => "map".into(),
+        U::Enum => "enum".into(),
+        U::UnitVariant => "unit variant".into(),
+        U::NewtypeVariant => "newtype variant".into(),
+        U::TupleVariant => "tuple variant".into(),
+        U::StructVariant => "struct variant".into(),
+        U::Other(other) => other.into(),
+    }
 }
 
 impl ser::Error for Error {
@@ -424,9 +465,9 @@ impl Parser<'_> {
             }
         }
         // Integers beyond 64 bits become floats, as in serde_json.
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Value::Number(Number::F64(f))),
-            _ => {
+        match crate::float::parse(text) {
+            Some(f) => Ok(Value::Number(Number::F64(f))),
+            None => {
                 self.at = start;
                 Err(self.error("number out of range"))
             }
@@ -443,7 +484,7 @@ impl fmt::Display for Number {
         match *self {
             Number::U64(n) => write!(f, "{n}"),
             Number::I64(n) => write!(f, "{n}"),
-            Number::F64(n) if n.is_finite() => write!(f, "{n:?}"),
+            Number::F64(n) if n.is_finite() => crate::float::write(n, f),
             Number::F64(_) => f.write_str("null"),
         }
     }
@@ -625,10 +666,7 @@ impl<'de> de::Deserializer<'de> for Value {
                     de::value::MapDeserializer::new(map.into_iter()),
                 ))
             }
-            other => Err(de::Error::invalid_type(
-                other.unexpected(),
-                &"a string or an object with one member",
-            )),
+            other => Err(other.invalid_type(&"a string or an object with one member")),
         }
     }
 
@@ -669,11 +707,7 @@ impl<'de> IntoDeserializer<'de, Error> for Value {
 
 impl Value {
     fn invalid_type(&self, expected: &dyn de::Expected) -> Error {
-        de::Error::invalid_type(self.unexpected(), expected)
-    }
-
-    fn unexpected(&self) -> de::Unexpected<'_> {
-        match self {
+        let unexpected = match self {
             Value::Null => de::Unexpected::Unit,
             Value::Bool(b) => de::Unexpected::Bool(*b),
             Value::Number(Number::U64(n)) => de::Unexpected::Unsigned(*n),
@@ -682,7 +716,8 @@ impl Value {
             Value::String(s) => de::Unexpected::Str(s),
             Value::Array(_) => de::Unexpected::Seq,
             Value::Object(_) => de::Unexpected::Map,
-        }
+        };
+        de::Error::invalid_type(unexpected, expected)
     }
 }
 

@@ -321,8 +321,8 @@ impl KnownAttacks {
             excerpt: String::new(),
             view: comparison_view(views).kind.as_str(),
             message: format!(
-                "{:.0}% similar to known attack #{} ({}): \"{}\"",
-                m.similarity * 100.0,
+                "{}% similar to known attack #{} ({}): \"{}\"",
+                crate::float::percent(m.similarity),
                 m.id,
                 m.category,
                 m.excerpt

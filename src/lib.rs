@@ -74,6 +74,7 @@ pub mod dlp;
 mod engine;
 mod error;
 mod finding;
+mod float;
 mod hash;
 pub mod heuristics;
 pub mod json;

@@ -265,8 +265,8 @@ pub(crate) fn leak_finding(text: &str, prompt: &str) -> Option<Finding> {
         first,
         last,
         format!(
-            "the answer repeats {:.0}% of the system prompt ({} of its {}-word passages)",
-            100.0 * share,
+            "the answer repeats {}% of the system prompt ({} of its {}-word passages)",
+            crate::float::percent(share),
             seen.len(),
             n
         ),

@@ -115,7 +115,7 @@ impl SessionOptions {
         if !(self.decay.is_finite() && (0.0..1.0).contains(&self.decay)) {
             return bad(format!(
                 "decay must be at least 0 and below 1 (got {})",
-                self.decay
+                crate::float::to_text(self.decay)
             ));
         }
         Ok(self)
@@ -638,7 +638,10 @@ impl TryFrom<SessionFile> for Session {
         }
         let options = f.options.validate()?;
         if !(f.risk.is_finite() && (0.0..=100.0).contains(&f.risk)) {
-            return bad(format!("risk must be from 0 to 100 (got {})", f.risk));
+            return bad(format!(
+                "risk must be from 0 to 100 (got {})",
+                crate::float::to_text(f.risk)
+            ));
         }
         let bytes: usize = f.recent.iter().map(String::len).sum();
         if f.recent.len() > options.max_turns || bytes > options.max_bytes {

@@ -838,7 +838,10 @@ fn config_from_js(options: JsValue) -> Result<Config, Error> {
         if !(max >= 1.0 && max.fract() == 0.0 && max <= u32::MAX as f64) {
             return Err(Error::new(
                 ErrorKind::InvalidOption,
-                format!("maxInputBytes must be a whole number from 1 to 4294967295, got {max}"),
+                format!(
+                    "maxInputBytes must be a whole number from 1 to 4294967295, got {}",
+                    crate::float::to_text(max)
+                ),
             ));
         }
         config.max_input_bytes = max as usize;

@@ -222,7 +222,10 @@ fn whole(value: Option<f64>, name: &str) -> Result<Option<usize>, JsValue> {
         Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 => Ok(Some(v as usize)),
         Some(v) => Err(to_js_error(Error::new(
             ErrorKind::InvalidOption,
-            format!("{name} must be a whole number, got {v}"),
+            format!(
+                "{name} must be a whole number, got {}",
+                crate::float::to_text(v)
+            ),
         ))),
     }
 }

@@ -189,3 +189,49 @@ fn stream_scanner_reports_a_canary_with_its_utf16_span_and_blocks() {
     let error = scanner.push("more".into()).expect_err("finished");
     assert_eq!(code_of(error), "INVALID_INPUT");
 }
+
+/// In WebAssembly, JSON floats are read and written by JavaScript's own conversions
+/// (src/float.rs); they must give the same number and the same text as core's do natively.
+#[wasm_bindgen_test]
+fn json_floats_read_and_write_as_core_would() {
+    let mut values = vec![
+        0.0,
+        -0.0,
+        1.0,
+        0.1,
+        1.5,
+        100.0,
+        123.456,
+        0.001,
+        0.0001,
+        0.00001,
+        1.5e-7,
+        1e15,
+        1e16,
+        1e21,
+        1.7976931348623157e308,
+        5e-324,
+        2.0 / 3.0,
+        9.999e15,
+    ];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        values.push(f64::from_bits(x));
+    }
+    for n in values.into_iter().filter(|n| n.is_finite()) {
+        let text = format!("{n:?}");
+        let value = promptfence::json::parse(&text).expect("a JSON number");
+        let promptfence::json::Value::Number(number) = value else {
+            panic!("{text} did not read as a number: {value:?}");
+        };
+        assert_eq!(number.as_f64().to_bits(), n.to_bits(), "{text}");
+        assert_eq!(promptfence::json::Value::Number(number).to_string(), text);
+    }
+    // Forms JavaScript's parseFloat would take but JSON does not.
+    for text in ["0x10", "Infinity", "1.5abc", "+1", ".5"] {
+        assert!(promptfence::json::parse(text).is_err(), "{text}");
+    }
+}

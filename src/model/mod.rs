@@ -467,9 +467,9 @@ impl Model {
             })
             .collect();
         let mut message = format!(
-            "the learned model scores this as {} (probability {:.2})",
+            "the learned model scores this as {} (probability {})",
             category.as_str(),
-            score.probability()
+            crate::float::hundredths(f64::from(score.probability()))
         );
         if !quoted.is_empty() {
             message.push_str("; strongest cues: ");

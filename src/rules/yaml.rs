@@ -461,7 +461,7 @@ fn resolve_plain(s: &str) -> Value {
             .is_some_and(|b| b.is_ascii_digit() || b == b'.')
         && digits.bytes().any(|b| b.is_ascii_digit());
     if float_like {
-        if let Some(n) = s.parse::<f64>().ok().filter(|n| n.is_finite()) {
+        if let Some(n) = crate::float::parse(s) {
             return Value::Number(Number::F64(n));
         }
     }
