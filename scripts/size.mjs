@@ -20,8 +20,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // --- size -------------------------------------------------------------------------------
 const wasmGz = gz("promptfence_bg.wasm");
-// Every JS file the package ships: core.js imports chat.js, proxy.js and errors.js, so a Node
-// import loads more than the three files it names, and each host has its own entry point.
+// Every JS file the package ships: each host's entry point, core.js (with chat, proxy, guard and
+// errors bundled in) and wasm-bindgen's promptfence.js.
 const jsFiles = readdirSync(pkg).filter((f) => f.endsWith(".js")).sort();
 const jsGz = jsFiles.reduce((n, f) => n + gz(f), 0);
 const wasmRaw = readFileSync(join(pkg, "promptfence_bg.wasm")).length;
