@@ -12,12 +12,12 @@ use crate::matcher::{Matcher, RuleMatch};
 use crate::model::Model;
 use crate::normalize::{self, View, ViewKind};
 
+use crate::hash::FastMap;
 use crate::output::{self, OutputOptions};
 use crate::redact::{self, Redaction, Vault};
 use crate::rules::{Rule, RulePack};
 use crate::score::{self, Verdict};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How long an excerpt may be, in characters.
@@ -95,23 +95,31 @@ impl Engine {
             Vec::new()
         };
         packs.extend(config.rule_packs.iter().cloned());
-        let mut origin: HashMap<String, String> = HashMap::new();
-        let mut rules: Vec<Rule> = Vec::new();
-        for pack in packs {
-            for rule in pack.rules {
-                if let Some(first) = origin.get(&rule.id) {
-                    return Err(Error::rule_pack(
-                        &pack.source,
-                        Some(&rule.id),
-                        format!("duplicate id (already defined in {first})"),
-                    ));
-                }
-                origin.insert(rule.id.clone(), pack.source.clone());
-                if config.is_enabled(&rule.id, rule.category) {
-                    rules.push(rule);
-                }
-            }
+        // Every rule with the index of its pack, ids checked for duplicates across packs.
+        let mut sources = Vec::with_capacity(packs.len());
+        let mut all: Vec<(usize, Rule)> = Vec::new();
+        for (p, pack) in packs.into_iter().enumerate() {
+            sources.push(pack.source);
+            all.extend(pack.rules.into_iter().map(|rule| (p, rule)));
         }
+        let mut origin: FastMap<&str, usize> = FastMap::default();
+        origin.reserve(all.len());
+        for (p, rule) in &all {
+            if let Some(&first) = origin.get(rule.id.as_str()) {
+                return Err(Error::rule_pack(
+                    &sources[*p],
+                    Some(&rule.id),
+                    format!("duplicate id (already defined in {})", sources[first]),
+                ));
+            }
+            origin.insert(&rule.id, *p);
+        }
+        drop(origin);
+        let rules: Vec<Rule> = all
+            .into_iter()
+            .map(|(_, rule)| rule)
+            .filter(|rule| config.is_enabled(&rule.id, rule.category))
+            .collect();
         let matcher = Matcher::new(rules).map_err(|e| Error::new(ErrorKind::InvalidRulePack, e))?;
         let model = match &config.model {
             ModelChoice::Embedded if config.embedded_rules => Model::embedded()?,
@@ -409,7 +417,7 @@ fn truncation_finding(scanned: usize) -> Finding {
 /// Keeps the strongest finding of each rule (the earliest on ties), strongest first.
 fn strongest_per_rule(findings: Vec<Finding>) -> Vec<Finding> {
     let mut best: Vec<Finding> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: FastMap<String, usize> = FastMap::default();
     for f in findings {
         match index.get(&f.rule_id) {
             Some(&i) if best[i].score >= f.score => {}
@@ -442,7 +450,8 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
         .collect();
     crate::sort::sort(&mut offsets);
     offsets.dedup();
-    let mut utf16: HashMap<usize, usize> = HashMap::with_capacity(offsets.len());
+    let mut utf16: FastMap<usize, usize> = FastMap::default();
+    utf16.reserve(offsets.len());
     let mut units = 0usize;
     let mut pending = offsets.iter().peekable();
     let last = offsets.last().copied().unwrap_or(0);

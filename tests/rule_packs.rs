@@ -142,6 +142,12 @@ fn custom_rule_clashing_with_an_embedded_id_is_refused() {
     })
     .expect_err("clash with embedded id");
     assert!(err.message().contains("mine.yaml") && err.message().contains("duplicate id"));
+    assert!(
+        err.message()
+            .contains("already defined in rules/injection.yaml"),
+        "{}",
+        err.message()
+    );
 }
 
 #[test]
