@@ -172,7 +172,7 @@ pub(crate) fn compile(
     limit: usize,
 ) -> Result<Nfa, Error> {
     let mut c = Compiler {
-        states: Vec::new(),
+        states: Vec::with_capacity(estimated_states(hir).min(limit).saturating_add(3)),
         reverse,
         captures,
         limit,
@@ -201,6 +201,25 @@ pub(crate) fn compile(
         slots,
         look_bits: c.look_bits,
     })
+}
+
+/// About how many states `hir` compiles to (a Unicode class counted as a few dozen), to size
+/// the state vector up front; an estimate, not a bound.
+fn estimated_states(hir: &Hir) -> usize {
+    match hir {
+        Hir::Empty => 0,
+        Hir::Literal(bytes) => bytes.len(),
+        Hir::Class(class) if class.bytes || class.ranges.last().is_some_and(|r| r.1 <= 0x7F) => 1,
+        Hir::Class(_) => 24,
+        Hir::Look(_) => 1,
+        Hir::Capture { sub, .. } => estimated_states(sub) + 2,
+        Hir::Repeat { min, max, sub, .. } => {
+            let copies = max.unwrap_or(*min).max(1) as usize;
+            (estimated_states(sub) + 1).saturating_mul(copies)
+        }
+        Hir::Concat(items) => items.iter().map(estimated_states).sum(),
+        Hir::Alt(branches) => branches.iter().map(estimated_states).sum::<usize>() + 1,
+    }
 }
 
 /// The length of the shortest text `hir` matches; `None` if it matches none.

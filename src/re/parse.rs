@@ -231,10 +231,30 @@ impl Parser<'_> {
                 }
                 _ => {
                     self.pos += 1;
+                    // A plain character with no quantifier after it joins the literal before it
+                    // without a node of its own (most of a rule's text is words).
+                    if !flags.case_insensitive && (flags.unicode || c.is_ascii()) {
+                        self.skip_verbose(flags);
+                        if !matches!(self.peek(), Some('*' | '+' | '?' | '{')) {
+                            let mut buf = [0; 4];
+                            let bytes = c.encode_utf8(&mut buf).as_bytes();
+                            match items.last_mut() {
+                                Some(Hir::Literal(previous)) => previous.extend_from_slice(bytes),
+                                _ => items.push(Hir::Literal(bytes.to_vec())),
+                            }
+                            continue;
+                        }
+                    }
                     literal(c, flags).map_err(|e| self.error(e))?
                 }
             };
             let atom = self.repetitions(atom, flags)?;
+            // Adjacent literals as one (`ignore` is one node of six bytes, not six nodes): the
+            // tree and the compiler's work over it are several times smaller.
+            if let (Hir::Literal(bytes), Some(Hir::Literal(previous))) = (&atom, items.last_mut()) {
+                previous.extend_from_slice(bytes);
+                continue;
+            }
             items.push(atom);
         }
         Ok(match items.len() {
