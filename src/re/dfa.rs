@@ -130,8 +130,8 @@ impl Dfa {
                     boundaries[*lo as usize] = true;
                     boundaries[*hi as usize + 1] = true;
                 }
-                State::Sparse(ranges) => {
-                    for &(lo, hi, _) in ranges.iter() {
+                State::Sparse { at, len } => {
+                    for &(lo, hi, _) in nfa.transitions(*at, *len) {
                         boundaries[lo as usize] = true;
                         boundaries[hi as usize + 1] = true;
                     }
@@ -290,7 +290,7 @@ impl Dfa {
                 }
                 self.seen[id as usize] = self.epoch;
                 match &nfa.states[id as usize] {
-                    State::Union(branches) => stack.extend(branches.iter().rev()),
+                    State::Union { at, len } => stack.extend(nfa.branches(*at, *len).iter().rev()),
                     State::Capture { next, .. } => stack.push(*next),
                     State::Look { look, next } => match context {
                         Some(bits) => {
@@ -314,7 +314,7 @@ impl Dfa {
                             return (set, looks, matches);
                         }
                     }
-                    State::Range { .. } | State::Sparse(_) => set.push(id),
+                    State::Range { .. } | State::Sparse { .. } => set.push(id),
                 }
             }
         }
@@ -418,8 +418,8 @@ impl Dfa {
         for &id in self.set(state) {
             match &nfa.states[id as usize] {
                 State::Range { lo, hi, next } if *lo <= byte && byte <= *hi => targets.push(*next),
-                State::Sparse(ranges) => targets.extend(
-                    ranges
+                State::Sparse { at, len } => targets.extend(
+                    nfa.transitions(*at, *len)
                         .iter()
                         .filter(|&&(lo, hi, _)| lo <= byte && byte <= hi)
                         .map(|&(_, _, next)| next),

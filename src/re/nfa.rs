@@ -3,7 +3,8 @@
 //! along their UTF-8 encodings, with equal subtrees shared, so that `\w` costs a few hundred
 //! states rather than thousands. A class built once is copied where it occurs again (in
 //! `(?:\S+\s+){0,3}` each copy of the group has its own), which is much cheaper than
-//! building it anew.
+//! building it anew. States are plain values: the lists of a `Sparse` or `Union` state live in
+//! two shared vectors of the NFA, so that compiling allocates per pattern, not per state.
 
 use super::parse::{Class, Hir, Look};
 use super::Error;
@@ -11,12 +12,12 @@ use crate::hash::FastMap;
 use std::sync::{Arc, Mutex};
 
 pub(crate) type StateId = u32;
-/// Transitions of a `Sparse` state: a byte in `lo..=hi` leads to the state.
-type Transitions = Box<[(u8, u8, StateId)]>;
+/// A transition of a `Sparse` state: a byte in `lo..=hi` leads to the state.
+pub(crate) type Transition = (u8, u8, StateId);
 /// A sequence of byte ranges, one per byte of a UTF-8 encoding.
 type Sequence<'a> = &'a [(u8, u8)];
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum State {
     /// One byte in `lo..=hi`, then `next`.
     Range {
@@ -24,10 +25,16 @@ pub(crate) enum State {
         hi: u8,
         next: StateId,
     },
-    /// One byte, then the `next` of every range that holds it.
-    Sparse(Transitions),
-    /// Every branch, the first preferred.
-    Union(Box<[StateId]>),
+    /// One byte, then the `next` of every range that holds it: [`Nfa::transitions`].
+    Sparse {
+        at: u32,
+        len: u32,
+    },
+    /// Every branch, the first preferred: [`Nfa::branches`].
+    Union {
+        at: u32,
+        len: u32,
+    },
     Look {
         look: Look,
         next: StateId,
@@ -44,6 +51,10 @@ pub(crate) enum State {
 #[derive(Debug)]
 pub(crate) struct Nfa {
     pub states: Vec<State>,
+    /// The transitions of every `Sparse` state, each state's a slice.
+    pub transitions: Vec<Transition>,
+    /// The branches of every `Union` state, each state's a slice.
+    pub branches: Vec<StateId>,
     /// Where an anchored search starts.
     pub start: StateId,
     /// Where an unanchored search starts: the pattern, or one byte more and again.
@@ -52,6 +63,18 @@ pub(crate) struct Nfa {
     pub slots: usize,
     /// Which kinds of assertion occur, as a mask of [`look_bit`]s.
     pub look_bits: u16,
+}
+
+impl Nfa {
+    /// The transitions of a `Sparse` state.
+    pub(crate) fn transitions(&self, at: u32, len: u32) -> &[Transition] {
+        &self.transitions[at as usize..(at + len) as usize]
+    }
+
+    /// The branches of a `Union` state.
+    pub(crate) fn branches(&self, at: u32, len: u32) -> &[StateId] {
+        &self.branches[at as usize..(at + len) as usize]
+    }
 }
 
 /// The bits of a position's context that decide an assertion: [`super::dfa`] computes only
@@ -105,13 +128,15 @@ impl Look {
 
 struct Compiler {
     states: Vec<State>,
+    transitions: Vec<Transition>,
+    branches: Vec<StateId>,
     reverse: bool,
     captures: bool,
     limit: usize,
     look_bits: u16,
     /// Shared class subtrees: a `Sparse` state's transitions to its id, while a class is
     /// being built.
-    sparse: FastMap<Transitions, StateId>,
+    sparse: FastMap<Box<[Transition]>, StateId>,
 }
 
 /// Unicode classes already built, by direction and ranges, shared by every pattern compiled
@@ -123,45 +148,16 @@ static TEMPLATES: Mutex<Option<Templates>> = Mutex::new(None);
 type Templates = FastMap<(bool, Box<[(u32, u32)]>), Arc<Template>>;
 const TEMPLATE_LIMIT: usize = 512;
 
-/// A built class as states to copy: ids relative to the first, [`HOLE`] for the class's
-/// `next`, and the entry state.
+/// A built class as states to copy: ids relative to the first (and transitions to their
+/// first), [`HOLE`] for the class's `next`, and the entry state. A class has no `Union`.
 struct Template {
     states: Vec<State>,
+    transitions: Vec<Transition>,
     start: StateId,
 }
 
 /// Stands for a class's `next` while it is built.
 const HOLE: StateId = StateId::MAX;
-
-impl State {
-    /// The state with every state id it refers to passed through `f`.
-    fn map_ids(&self, f: impl Fn(StateId) -> StateId) -> State {
-        match self {
-            State::Range { lo, hi, next } => State::Range {
-                lo: *lo,
-                hi: *hi,
-                next: f(*next),
-            },
-            State::Sparse(ranges) => State::Sparse(
-                ranges
-                    .iter()
-                    .map(|&(lo, hi, next)| (lo, hi, f(next)))
-                    .collect(),
-            ),
-            State::Union(branches) => State::Union(branches.iter().map(|&b| f(b)).collect()),
-            State::Look { look, next } => State::Look {
-                look: *look,
-                next: f(*next),
-            },
-            State::Capture { slot, next } => State::Capture {
-                slot: *slot,
-                next: f(*next),
-            },
-            State::Match => State::Match,
-            State::Fail => State::Fail,
-        }
-    }
-}
 
 /// Compiles `hir`. `reverse` reads the pattern backwards (for finding match starts);
 /// `captures` keeps the groups' `Capture` states. Fails past `limit` states.
@@ -173,6 +169,8 @@ pub(crate) fn compile(
 ) -> Result<Nfa, Error> {
     let mut c = Compiler {
         states: Vec::with_capacity(estimated_states(hir).min(limit).saturating_add(3)),
+        transitions: Vec::new(),
+        branches: Vec::new(),
         reverse,
         captures,
         limit,
@@ -183,7 +181,8 @@ pub(crate) fn compile(
     let start = c.hir(hir, matched)?;
     // `(?s-u:.)*?` before the pattern, the pattern preferred.
     let any = c.push(State::Fail)?;
-    let start_unanchored = c.push(State::Union(Box::new([start, any])))?;
+    let either = c.union(&[start, any]);
+    let start_unanchored = c.push(either)?;
     c.states[any as usize] = State::Range {
         lo: 0,
         hi: 255,
@@ -196,6 +195,8 @@ pub(crate) fn compile(
     };
     Ok(Nfa {
         states: c.states,
+        transitions: c.transitions,
+        branches: c.branches,
         start,
         start_unanchored,
         slots,
@@ -319,7 +320,8 @@ impl Compiler {
                     .iter()
                     .map(|b| self.hir(b, next))
                     .collect::<Result<Vec<_>, _>>()?;
-                self.push(State::Union(starts.into_boxed_slice()))
+                let union = self.union(&starts);
+                self.push(union)
             }
             Hir::Repeat {
                 min,
@@ -333,7 +335,28 @@ impl Compiler {
     /// A choice between `body` and `skip`, in the order greediness asks for.
     fn choice(&mut self, body: StateId, skip: StateId, greedy: bool) -> Result<StateId, Error> {
         let branches = if greedy { [body, skip] } else { [skip, body] };
-        self.push(State::Union(Box::new(branches)))
+        let union = self.union(&branches);
+        self.push(union)
+    }
+
+    /// A `Union` state of `branches` (not yet pushed).
+    fn union(&mut self, branches: &[StateId]) -> State {
+        let at = self.branches.len() as u32;
+        self.branches.extend_from_slice(branches);
+        State::Union {
+            at,
+            len: branches.len() as u32,
+        }
+    }
+
+    /// A `Sparse` state of `transitions` (not yet pushed).
+    fn sparse_state(&mut self, transitions: &[Transition]) -> State {
+        let at = self.transitions.len() as u32;
+        self.transitions.extend_from_slice(transitions);
+        State::Sparse {
+            at,
+            len: transitions.len() as u32,
+        }
     }
 
     fn repeat(
@@ -352,7 +375,7 @@ impl Compiler {
                 let plus = self.push(State::Fail)?;
                 let body = self.hir(sub, plus)?;
                 let branches = if greedy { [body, next] } else { [next, body] };
-                self.states[plus as usize] = State::Union(Box::new(branches));
+                self.states[plus as usize] = self.union(&branches);
                 return self.choice(body, next, greedy);
             }
             // `sub*`, or for `sub{n,}` the last required copy looping back to itself (one
@@ -362,7 +385,7 @@ impl Compiler {
                 let choice = self.push(State::Fail)?;
                 let body = self.hir(sub, choice)?;
                 let branches = if greedy { [body, next] } else { [next, body] };
-                self.states[choice as usize] = State::Union(Box::new(branches));
+                self.states[choice as usize] = self.union(&branches);
                 if min > 0 {
                     let mut start = body;
                     for _ in 1..min {
@@ -393,15 +416,19 @@ impl Compiler {
             return self.push(State::Fail);
         }
         if class.bytes || class.ranges.last().is_some_and(|r| r.1 <= 0x7F) {
-            let ranges: Transitions = class
-                .ranges
-                .iter()
-                .map(|&(lo, hi)| (lo as u8, hi.min(0xFF) as u8, next))
-                .collect();
-            return match ranges[..] {
-                [(lo, hi, next)] => self.push(State::Range { lo, hi, next }),
-                _ => self.push(State::Sparse(ranges)),
-            };
+            if let [(lo, hi)] = class.ranges[..] {
+                let (lo, hi) = (lo as u8, hi.min(0xFF) as u8);
+                return self.push(State::Range { lo, hi, next });
+            }
+            let at = self.transitions.len() as u32;
+            self.transitions.extend(
+                class
+                    .ranges
+                    .iter()
+                    .map(|&(lo, hi)| (lo as u8, hi.min(0xFF) as u8, next)),
+            );
+            let len = class.ranges.len() as u32;
+            return self.push(State::Sparse { at, len });
         }
         let key = (self.reverse, class.ranges.as_slice().into());
         let cached = TEMPLATES
@@ -427,8 +454,25 @@ impl Compiler {
             return Err(self.too_large());
         }
         let relocate = |id: StateId| if id == HOLE { next } else { base + id };
-        self.states
-            .extend(template.states.iter().map(|s| s.map_ids(relocate)));
+        let offset = self.transitions.len() as u32;
+        self.transitions.extend(
+            template
+                .transitions
+                .iter()
+                .map(|&(lo, hi, to)| (lo, hi, relocate(to))),
+        );
+        self.states.extend(template.states.iter().map(|&s| match s {
+            State::Range { lo, hi, next } => State::Range {
+                lo,
+                hi,
+                next: relocate(next),
+            },
+            State::Sparse { at, len } => State::Sparse {
+                at: at + offset,
+                len,
+            },
+            other => other,
+        }));
         Ok(base + template.start)
     }
 
@@ -446,6 +490,7 @@ impl Compiler {
         }
         let refs: Vec<&[(u8, u8)]> = sequences.iter().map(Vec::as_slice).collect();
         let base = self.states.len();
+        let transitions_base = self.transitions.len();
         self.sparse.clear();
         let start = self.trie(&refs, HOLE)?;
         let relative = |id: StateId| {
@@ -455,13 +500,30 @@ impl Compiler {
                 id - base as StateId
             }
         };
+        let transitions = self
+            .transitions
+            .drain(transitions_base..)
+            .map(|(lo, hi, to)| (lo, hi, relative(to)))
+            .collect();
         let states = self
             .states
             .drain(base..)
-            .map(|s| s.map_ids(relative))
+            .map(|s| match s {
+                State::Range { lo, hi, next } => State::Range {
+                    lo,
+                    hi,
+                    next: relative(next),
+                },
+                State::Sparse { at, len } => State::Sparse {
+                    at: at - transitions_base as u32,
+                    len,
+                },
+                other => other,
+            })
             .collect();
         Ok(Template {
             states,
+            transitions,
             start: relative(start),
         })
     }
@@ -497,12 +559,12 @@ impl Compiler {
         if let [(lo, hi, next)] = transitions[..] {
             return self.push(State::Range { lo, hi, next });
         }
-        let key = transitions.into_boxed_slice();
-        if let Some(&id) = self.sparse.get(&key) {
+        if let Some(&id) = self.sparse.get(transitions.as_slice()) {
             return Ok(id);
         }
-        let id = self.push(State::Sparse(key.clone()))?;
-        self.sparse.insert(key, id);
+        let state = self.sparse_state(&transitions);
+        let id = self.push(state)?;
+        self.sparse.insert(transitions.into_boxed_slice(), id);
         Ok(id)
     }
 }

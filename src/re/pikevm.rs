@@ -52,8 +52,8 @@ pub(crate) fn captures(nfa: &Nfa, hay: &[u8], start: usize, end: usize) -> Optio
                 State::Range { lo, hi, next: to } if at < end && (*lo..=*hi).contains(&hay[at]) => {
                     add(nfa, hay, &mut next, at + 1, *to, slots);
                 }
-                State::Sparse(ranges) if at < end => {
-                    for &(lo, hi, to) in ranges.iter() {
+                State::Sparse { at: first, len } if at < end => {
+                    for &(lo, hi, to) in nfa.transitions(*first, *len) {
                         if (lo..=hi).contains(&hay[at]) {
                             add(nfa, hay, &mut next, at + 1, to, slots.clone());
                         }
@@ -82,8 +82,8 @@ fn add(nfa: &Nfa, hay: &[u8], threads: &mut Threads, at: usize, id: StateId, slo
         }
         threads.added[id as usize] = at;
         match &nfa.states[id as usize] {
-            State::Union(branches) => {
-                for &b in branches.iter().rev() {
+            State::Union { at: first, len } => {
+                for &b in nfa.branches(*first, *len).iter().rev() {
                     stack.push(Frame::Explore(b, slots.clone()));
                 }
             }
@@ -99,7 +99,9 @@ fn add(nfa: &Nfa, hay: &[u8], threads: &mut Threads, at: usize, id: StateId, slo
                 }
             }
             State::Fail => {}
-            State::Range { .. } | State::Sparse(_) | State::Match => threads.list.push((id, slots)),
+            State::Range { .. } | State::Sparse { .. } | State::Match => {
+                threads.list.push((id, slots))
+            }
         }
     }
 }
