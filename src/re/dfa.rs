@@ -53,10 +53,11 @@ pub(crate) enum Kind {
     Reverse,
 }
 
-/// Texts shorter than this are searched without acceleration: working out which bytes leave
-/// the start state where it is builds a state for every byte class the pattern has, which on
-/// a short text (most prompts, and every rule's first search) costs more than it saves.
-const ACCELERATE_MIN_LEN: usize = 256;
+/// Bytes a DFA searches before it accelerates its start state: working out which bytes leave
+/// the start state where it is builds a state for every byte class the pattern has, which for
+/// a rule's first search of a short text (the first scan of most prompts) costs more than it
+/// saves. Once the rule has read this much, over one text or several, it pays.
+const ACCELERATE_AFTER: usize = 256;
 
 /// The cache of one NFA's lazy DFA.
 pub(crate) struct Dfa {
@@ -96,6 +97,8 @@ pub(crate) struct Dfa {
     accelerated: bool,
     /// Whether acceleration was tried for the current cache (it is tried once).
     accelerate_tried: bool,
+    /// Bytes searched so far (up to [`ACCELERATE_AFTER`]).
+    searched: usize,
     /// Scratch for building sets.
     stack: Vec<StateId>,
     seen: Vec<u32>,
@@ -173,6 +176,7 @@ impl Dfa {
             stays: Box::new([false; 256]),
             accelerated: false,
             accelerate_tried: false,
+            searched: 0,
             stack: Vec::new(),
             seen: vec![0; nfa.states.len()],
             epoch: 0,
@@ -336,8 +340,8 @@ impl Dfa {
     }
 
     /// Finds the bytes that lead from the start state back to it in every context, unless the
-    /// start state can match (or the cache is too full to try). Done once, at the first
-    /// search of a text of [`ACCELERATE_MIN_LEN`] bytes or more.
+    /// start state can match (or the cache is too full to try). Done once, when the searches
+    /// have read [`ACCELERATE_AFTER`] bytes.
     fn accelerate(&mut self, nfa: &Nfa, start: DStateId) {
         if self.states.len() > MAX_STATES / 4 {
             return;
@@ -494,7 +498,11 @@ impl Dfa {
     /// Where the leftmost-first match that starts at or after `from` ends, if there is one.
     pub(crate) fn find_end(&mut self, nfa: &Nfa, hay: &[u8], from: usize) -> Option<usize> {
         let mut state = self.start_state(nfa);
-        if !self.accelerate_tried && hay.len().saturating_sub(from) >= ACCELERATE_MIN_LEN {
+        self.searched = self
+            .searched
+            .saturating_add(hay.len().saturating_sub(from))
+            .min(ACCELERATE_AFTER);
+        if !self.accelerate_tried && self.searched >= ACCELERATE_AFTER {
             self.accelerate_tried = true;
             self.accelerate(nfa, state);
             // Accelerating builds states and may have cleared the cache.
