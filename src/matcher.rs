@@ -86,7 +86,9 @@ pub struct RuleMatch {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Vec<Rule>,
-    regexes: Vec<OnceLock<Option<Regex>>>,
+    /// Each rule's regex, compiled on first use, and whether it names the part of its match
+    /// to report (a `span` group, see [`Rule::has_span_group`]).
+    regexes: Vec<OnceLock<Option<(Regex, bool)>>>,
     /// Keywords made of ASCII bytes only.
     ascii: Option<KeywordSet>,
     /// The other keywords: looked for only in views with a non-ASCII byte, with an automaton
@@ -94,8 +96,6 @@ pub struct Matcher {
     other: Option<LazyKeywordSet>,
     /// Rules with no keywords: they run on every view.
     unfiltered: Vec<usize>,
-    /// Whether each rule names the part of its match to report (`(?P<span>...)`).
-    span_groups: Vec<bool>,
 }
 
 /// The range of the `span*` group that took part in the match starting at `start`, if any.
@@ -172,14 +172,12 @@ impl Matcher {
             })
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
-        let span_groups = rules.iter().map(Rule::has_span_group).collect();
         Ok(Matcher {
             rules,
             regexes,
             ascii,
             other,
             unfiltered,
-            span_groups,
         })
     }
 
@@ -205,10 +203,10 @@ impl Matcher {
             if !candidate[i] || !rule.applies_to(view.kind) {
                 continue;
             }
-            if let Some(re) = self.regex(i) {
+            if let Some((re, span_group)) = self.regex(i) {
                 let text = view.text.as_bytes();
                 if let Some((start, end)) = re.find_bytes_at(text, 0) {
-                    let (start, end) = if self.span_groups[i] {
+                    let (start, end) = if *span_group {
                         reported_part(re, text, start).unwrap_or((start, end))
                     } else {
                         (start, end)
@@ -226,9 +224,12 @@ impl Matcher {
 
     /// The compiled regex of rule `i`; `None` if it does not compile (packs loaded with
     /// checking never get here with a bad pattern, and the embedded ones are tested).
-    fn regex(&self, i: usize) -> Option<&Regex> {
+    fn regex(&self, i: usize) -> Option<&(Regex, bool)> {
         self.regexes[i]
-            .get_or_init(|| self.rules[i].compile().ok())
+            .get_or_init(|| {
+                let rule = &self.rules[i];
+                Some((rule.compile().ok()?, rule.has_span_group()))
+            })
             .as_ref()
     }
 
