@@ -104,7 +104,7 @@ pub(crate) fn write(n: f64, out: &mut dyn fmt::Write) -> fmt::Result {
     }
 }
 
-/// A share from 0 to 1 as a whole percentage, rounded to nearest (`0.345` is 35). For
+/// A share from 0 to 1 as a whole percentage, rounded to nearest (`0.346` is 35). For
 /// messages: `{:.0}` would bring in core's exact float formatting.
 pub(crate) fn percent(share: f64) -> u32 {
     (share.clamp(0.0, 1.0) * 100.0).round() as u32
