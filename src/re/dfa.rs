@@ -87,6 +87,8 @@ pub(crate) struct Dfa {
     after: [u16; 256],
     /// The start state (last byte unknown), or `UNKNOWN`.
     start: DStateId,
+    /// The start state of an anchored search (forward only), once built.
+    anchored: DStateId,
     /// The start state after a byte, by what the byte says of the context (`UNKNOWN` until
     /// needed).
     starts_after: Vec<DStateId>,
@@ -172,6 +174,7 @@ impl Dfa {
             before,
             after,
             start: UNKNOWN,
+            anchored: UNKNOWN,
             starts_after: Vec::new(),
             stays: Box::new([false; 256]),
             accelerated: false,
@@ -191,6 +194,7 @@ impl Dfa {
         self.trans.clear();
         self.generation = self.generation.wrapping_add(1);
         self.start = UNKNOWN;
+        self.anchored = UNKNOWN;
         self.starts_after.clear();
         self.accelerated = false;
         self.accelerate_tried = false;
@@ -496,6 +500,40 @@ impl Dfa {
     }
 
     /// Where the leftmost-first match that starts at or after `from` ends, if there is one.
+    /// Whether a match that starts at `at` ends at or before `until`: an anchored search,
+    /// which stops at its first match, where none can follow, or past `until`.
+    pub(crate) fn matches_at(&mut self, nfa: &Nfa, hay: &[u8], at: usize, until: usize) -> bool {
+        if self.anchored == UNKNOWN {
+            self.anchored = self.state_for(nfa, vec![nfa.start], SLOW);
+        }
+        let mut state = self.anchored;
+        let mut i = at;
+        while i <= until {
+            let Some(&byte) = hay.get(i) else {
+                let resolved = if state & LOOKS != 0 {
+                    self.resolve(nfa, state, hay, i)
+                } else {
+                    state
+                };
+                return resolved & MATCHES != 0;
+            };
+            let mut next =
+                self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
+            if next == UNKNOWN {
+                next = self.step(nfa, state, hay, i);
+            }
+            if next & MATCH_HERE != 0 {
+                return true;
+            }
+            state = next & !MATCH_HERE;
+            if state == DEAD {
+                return false;
+            }
+            i += 1;
+        }
+        false
+    }
+
     pub(crate) fn find_end(&mut self, nfa: &Nfa, hay: &[u8], from: usize) -> Option<usize> {
         let mut state = self.start_state(nfa);
         self.searched = self

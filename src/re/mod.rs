@@ -32,6 +32,13 @@ use parse::Hir;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
+/// The longest stretch, from the search's start to its match's end, in which the match's start
+/// is found by anchored forward searches rather than by the reversed pattern.
+const ANCHORED_START_MAX: usize = 256;
+/// How many of a regex's matches find their start that way before the reversed pattern is
+/// compiled: enough for the views of a first scan (the reverse DFA is faster once built).
+const ANCHORED_STARTS: u32 = 8;
+
 /// The NFA state count past which a pattern is refused as too large (each state is a few
 /// dozen bytes; the rules' largest pattern needs about 40,000).
 pub const DEFAULT_STATE_LIMIT: usize = 1 << 20;
@@ -74,6 +81,8 @@ pub struct Regex {
 struct Cache {
     forward: Dfa,
     reverse: Option<Dfa>,
+    /// Match starts found by anchored searches so far (see [`ANCHORED_STARTS`]).
+    anchored_starts: u32,
 }
 
 impl fmt::Debug for Regex {
@@ -160,6 +169,7 @@ impl Regex {
         let cache = Cache {
             forward: Dfa::new(&forward, Kind::Forward),
             reverse: None,
+            anchored_starts: 0,
         };
         Ok(Regex {
             pattern: pattern.to_owned(),
@@ -189,6 +199,7 @@ impl Regex {
             Err(_) => f(&mut Cache {
                 forward: Dfa::new(&self.forward, Kind::Forward),
                 reverse: None,
+                anchored_starts: 0,
             }),
         }
     }
@@ -200,6 +211,24 @@ impl Regex {
         }
         self.with_cache(|cache| {
             let end = cache.forward.find_end(&self.forward, hay, from)?;
+            // Where the match starts: the first position from which a match can start at all
+            // (a match starting further left would have been the one found). For a regex's
+            // first few matches over a short stretch, anchored searches with the forward DFA
+            // find it without compiling the reversed pattern, which was a fifth of the first
+            // scan of an attack. Each stops at `end`, so a stretch costs at most its length
+            // squared steps; past those first matches the reverse DFA is cheaper.
+            if self.reverse.get().is_none()
+                && end - from <= ANCHORED_START_MAX
+                && cache.anchored_starts < ANCHORED_STARTS
+            {
+                cache.anchored_starts += 1;
+                let forward = &mut cache.forward;
+                if let Some(start) =
+                    (from..=end).find(|&s| forward.matches_at(&self.forward, hay, s, end))
+                {
+                    return Some((start, end));
+                }
+            }
             let reverse = self
                 .reverse
                 .get_or_init(|| nfa::compile(&self.hir, true, false, self.limit))
