@@ -28,7 +28,6 @@ mod secrets;
 use crate::finding::{Category, Finding, Severity, Span};
 use crate::normalize::bytes::{count_bytes, has_run};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The kind of sensitive value an [`Entity`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -237,17 +236,22 @@ pub fn detect(text: &str) -> Vec<Entity> {
     secrets::detect_assignments(text, &mut found);
     // Kept spans never overlap, so ordered by start they are also ordered by end: the kept
     // span starting last before `e` ends is the only one that can overlap it.
-    let mut kept: BTreeMap<usize, Entity> = BTreeMap::new();
+    let mut kept: Vec<Entity> = Vec::new();
     for e in found {
-        let overlaps = kept
-            .range(..e.span.end)
-            .next_back()
-            .is_some_and(|(_, k)| k.span.end > e.span.start);
+        let before_end = kept.partition_point(|k| k.span.start < e.span.end);
+        let overlaps = before_end > 0 && kept[before_end - 1].span.end > e.span.start;
         if !overlaps {
-            kept.insert(e.span.start, e);
+            let at = kept.partition_point(|k| k.span.start < e.span.start);
+            // An empty span at the start of a kept one takes its place, as a map keyed by
+            // start would have it.
+            if kept.get(at).is_some_and(|k| k.span.start == e.span.start) {
+                kept[at] = e;
+            } else {
+                kept.insert(at, e);
+            }
         }
     }
-    kept.into_values().collect()
+    kept
 }
 
 /// Findings for every entity in `text`.
