@@ -617,7 +617,9 @@ fn output_options_from_js(options: JsValue) -> Result<OutputOptions, Error> {
 #[serde(rename_all = "camelCase")]
 struct JsRedactOptions {
     mode: Option<String>,
-    modes: Option<std::collections::BTreeMap<String, String>>,
+    /// Entity kind to mode, read from the JSON value (an object) rather than into a map type
+    /// of its own, whose code the module would carry only for this.
+    modes: Option<json::Value>,
     categories: Option<Vec<String>>,
     hash_key: Option<String>,
 }
@@ -661,7 +663,23 @@ fn redact_options_from_js(options: JsValue, engine: &Engine) -> Result<RedactReq
     if let Some(mode) = &o.mode {
         request.policy.default_mode = redact_mode(mode, "mode")?;
     }
-    for (kind, mode) in o.modes.iter().flatten() {
+    let modes = match &o.modes {
+        None | Some(json::Value::Null) => &[][..],
+        Some(json::Value::Object(entries)) => entries.as_slice(),
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                "redact options: modes must be an object from entity kind to mode",
+            ))
+        }
+    };
+    for (kind, mode) in modes {
+        let Some(mode) = mode.as_str() else {
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                format!("redact options: modes.{kind} must be a string"),
+            ));
+        };
         let Some(k) = EntityKind::parse(kind) else {
             return Err(Error::new(
                 ErrorKind::InvalidOption,
