@@ -7,9 +7,11 @@
 //! and the response. It holds the original values: treat it like the data itself.
 
 use crate::dlp::{Entity, EntityKind};
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::fmt;
 
 /// What redaction does with one kind of value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +89,58 @@ pub struct VaultEntry {
 pub struct Vault {
     entries: Vec<VaultEntry>,
     /// Last number used per placeholder label (`EMAIL` → 2).
-    numbers: BTreeMap<String, u32>,
+    numbers: Numbers,
+}
+
+/// Last number used per placeholder label, sorted by label: a JSON object in the vault, as a
+/// `BTreeMap` would write it, without the B-tree code a map type would bring into the wasm
+/// module for a handful of labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Numbers(Vec<(String, u32)>);
+
+impl Numbers {
+    /// The number of `label`, added at 0 if it has none.
+    fn entry(&mut self, label: &str) -> &mut u32 {
+        let at = match self.0.binary_search_by(|(l, _)| l.as_str().cmp(label)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (label.to_owned(), 0));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+}
+
+impl Serialize for Numbers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (label, n) in &self.0 {
+            map.serialize_entry(label, n)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Numbers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Numbers, D::Error> {
+        struct NumbersVisitor;
+        impl<'de> Visitor<'de> for NumbersVisitor {
+            type Value = Numbers;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from placeholder label to number")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Numbers, A::Error> {
+                let mut numbers = Numbers::default();
+                while let Some((label, n)) = map.next_entry::<String, u32>()? {
+                    // A repeated label keeps its last number, as a map would.
+                    *numbers.entry(&label) = n;
+                }
+                Ok(numbers)
+            }
+        }
+        deserializer.deserialize_map(NumbersVisitor)
+    }
 }
 
 /// Longest placeholder, in bytes: `[` + label + `_` + number or hash + `]`.
@@ -162,7 +215,7 @@ impl Vault {
                 let hash = siphash24(key, value.as_bytes()) >> 32;
                 format!("[{label}_{hash:08x}_{attempt}]")
             } else {
-                let n = self.numbers.entry(label.clone()).or_insert(0);
+                let n = self.numbers.entry(&label);
                 *n += 1;
                 format!("[{label}_{n}]")
             };

@@ -76,6 +76,41 @@ fn vault_survives_json_and_unmasks_the_answer() {
 }
 
 #[test]
+fn vault_json_keeps_the_numbers_as_an_object_sorted_by_label() {
+    let engine = Engine::with_defaults().unwrap();
+    let mut vault = Vault::new();
+    engine
+        .redact(
+            "Call +44 20 7946 0958, mail a@acme.io or b@acme.io",
+            &mut vault,
+        )
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&vault.to_json()).unwrap();
+    assert_eq!(
+        json["numbers"],
+        serde_json::json!({ "EMAIL": 2, "PHONE": 1 })
+    );
+    // In the text itself too, labels in order (serde_json's own map would sort them anyway).
+    assert!(
+        vault
+            .to_json()
+            .contains(r#""numbers":{"EMAIL":2,"PHONE":1}"#),
+        "{}",
+        vault.to_json()
+    );
+    // Read back, numbering goes on where it stopped; a label written twice keeps its last
+    // number, as a map's would.
+    let mut restored = Vault::from_json(&vault.to_json()).unwrap();
+    assert_eq!(restored, vault);
+    let next = engine.redact("and c@acme.io", &mut restored).unwrap();
+    assert_eq!(next.text, "and [EMAIL_3]");
+    let twice = r#"{"entries":[],"numbers":{"EMAIL":1,"EMAIL":4}}"#;
+    let mut from_twice = Vault::from_json(twice).unwrap();
+    let r = engine.redact("x@acme.io", &mut from_twice).unwrap();
+    assert_eq!(r.text, "[EMAIL_5]");
+}
+
+#[test]
 fn split_placeholder_is_unmasked_in_a_stream() {
     let engine = Engine::with_defaults().unwrap();
     let mut vault = Vault::new();
