@@ -416,16 +416,14 @@ fn truncation_finding(scanned: usize) -> Finding {
 
 /// Keeps the strongest finding of each rule (the earliest on ties), strongest first.
 fn strongest_per_rule(findings: Vec<Finding>) -> Vec<Finding> {
+    // A scan has a few findings: a linear search among those kept is enough, and spares the
+    // module a map type of its own.
     let mut best: Vec<Finding> = Vec::new();
-    let mut index: FastMap<String, usize> = FastMap::default();
     for f in findings {
-        match index.get(&f.rule_id) {
-            Some(&i) if best[i].score >= f.score => {}
-            Some(&i) => best[i] = f,
-            None => {
-                index.insert(f.rule_id.clone(), best.len());
-                best.push(f);
-            }
+        match best.iter().position(|b| b.rule_id == f.rule_id) {
+            Some(i) if best[i].score >= f.score => {}
+            Some(i) => best[i] = f,
+            None => best.push(f),
         }
     }
     crate::sort::sort_by(&mut best, |a, b| {
@@ -450,8 +448,8 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
         .collect();
     crate::sort::sort(&mut offsets);
     offsets.dedup();
-    let mut utf16: FastMap<usize, usize> = FastMap::default();
-    utf16.reserve(offsets.len());
+    // The UTF-16 offset of each of `offsets` (sorted), found in one pass over the text.
+    let mut utf16: Vec<usize> = Vec::with_capacity(offsets.len());
     let mut units = 0usize;
     let mut pending = offsets.iter().peekable();
     let last = offsets.last().copied().unwrap_or(0);
@@ -463,20 +461,24 @@ fn fill_excerpts(text: &str, findings: &mut [Finding]) {
             if o > i {
                 break;
             }
-            utf16.insert(o, units);
+            utf16.push(units);
             pending.next();
         }
         units += c.len_utf16();
     }
-    for &o in pending {
-        utf16.insert(o, units);
+    for _ in pending {
+        utf16.push(units);
     }
+    let utf16_of = |o: usize| {
+        offsets
+            .binary_search(&o)
+            .ok()
+            .and_then(|k| utf16.get(k).copied())
+            .unwrap_or(0)
+    };
     for f in findings {
         let (start, end) = (f.span.start, f.span.end);
-        f.span_utf16 = Span::new(
-            utf16.get(&start).copied().unwrap_or(0),
-            utf16.get(&end).copied().unwrap_or(0),
-        );
+        f.span_utf16 = Span::new(utf16_of(start), utf16_of(end));
         let matched = &text[start..end];
         f.excerpt = if matched.chars().count() > EXCERPT_CHARS {
             let cut: String = matched.chars().take(EXCERPT_CHARS).collect();

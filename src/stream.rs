@@ -9,7 +9,6 @@
 
 use crate::finding::Finding;
 use crate::output::{self, OutputOptions};
-use std::collections::HashSet;
 
 /// Bytes before and after a match that its detector may look at (context words, boundaries).
 const CONTEXT: usize = crate::dlp::CONTEXT_BYTES;
@@ -45,8 +44,9 @@ pub struct StreamScanner {
     unscanned: usize,
     /// New bytes since canaries were last looked for.
     canary_unscanned: usize,
-    /// Findings already reported whose start is still inside the window.
-    reported: HashSet<(String, usize, usize)>,
+    /// Findings already reported whose start is still inside the window (a few: searched in
+    /// order rather than kept in a set type of their own).
+    reported: Vec<(String, usize, usize)>,
     longest: usize,
     /// The longest span a canary match can have (see [`StreamScanner::reach`]).
     canary_reach: usize,
@@ -71,7 +71,7 @@ impl StreamScanner {
             base_utf16: 0,
             unscanned: 0,
             canary_unscanned: 0,
-            reported: HashSet::new(),
+            reported: Vec::new(),
             longest,
             canary_reach,
         }
@@ -147,9 +147,14 @@ impl StreamScanner {
         if start < trusted_from || !settled {
             return None;
         }
-        if !self.reported.insert((f.rule_id.clone(), start, end)) {
+        if self
+            .reported
+            .iter()
+            .any(|(id, s, e)| *id == f.rule_id && *s == start && *e == end)
+        {
             return None;
         }
+        self.reported.push((f.rule_id.clone(), start, end));
         f.excerpt = self
             .window
             .get(f.span.start..f.span.end)
