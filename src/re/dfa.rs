@@ -510,18 +510,9 @@ impl Dfa {
         let mut i = at;
         while i <= until {
             let Some(&byte) = hay.get(i) else {
-                let resolved = if state & LOOKS != 0 {
-                    self.resolve(nfa, state, hay, i)
-                } else {
-                    state
-                };
-                return resolved & MATCHES != 0;
+                return self.matches_at_end(nfa, state, hay, i);
             };
-            let mut next =
-                self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
-            if next == UNKNOWN {
-                next = self.step(nfa, state, hay, i);
-            }
+            let next = self.advance(nfa, state, hay, i, byte);
             if next & MATCH_HERE != 0 {
                 return true;
             }
@@ -562,21 +553,12 @@ impl Dfa {
                 }
             }
             let Some(&byte) = hay.get(i) else {
-                let resolved = if state & LOOKS != 0 {
-                    self.resolve(nfa, state, hay, i)
-                } else {
-                    state
-                };
-                if resolved & MATCHES != 0 {
+                if self.matches_at_end(nfa, state, hay, i) {
                     last = Some(i);
                 }
                 return last;
             };
-            let mut next =
-                self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
-            if next == UNKNOWN {
-                next = self.step(nfa, state, hay, i);
-            }
+            let next = self.advance(nfa, state, hay, i, byte);
             if next & MATCH_HERE != 0 {
                 last = Some(i);
             }
@@ -586,6 +568,28 @@ impl Dfa {
             }
             i += 1;
         }
+    }
+
+    /// The state after `byte` (`hay[i]`), with [`MATCH_HERE`] if a match ends before it: the
+    /// cached transition, or one worked out now.
+    #[inline]
+    fn advance(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], i: usize, byte: u8) -> DStateId {
+        let next = self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
+        if next == UNKNOWN {
+            self.step(nfa, state, hay, i)
+        } else {
+            next
+        }
+    }
+
+    /// Whether `state` matches at the end of the text, `i` (`hay.len()`).
+    fn matches_at_end(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], i: usize) -> bool {
+        let resolved = if state & LOOKS != 0 {
+            self.resolve(nfa, state, hay, i)
+        } else {
+            state
+        };
+        resolved & MATCHES != 0
     }
 
     /// Where the match that ends at `end` starts at the earliest, not before `from`: a
