@@ -129,8 +129,8 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
             None => fail(&format!("`{key}` is not a string")),
         })
     };
-    let list = |key: &str| -> String {
-        obj.get(key).map_or(String::new(), |v| {
+    let items = |key: &str| -> Vec<String> {
+        obj.get(key).map_or(Vec::new(), |v| {
             let items: Vec<String> = v
                 .as_array()
                 .unwrap_or_else(|| fail(&format!("`{key}` is not a list")))
@@ -143,9 +143,10 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
             if items.is_empty() && key == "views" {
                 fail("`views` is an empty list");
             }
-            items.join(ITEM_END)
+            items
         })
     };
+    let list = |key: &str| items(key).join(ITEM_END);
     let score = obj
         .get("score")
         .map_or(String::new(), |v| match v.as_u64() {
@@ -155,9 +156,8 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
     // Lower-cased here so that the engine need not: keywords as `validate` would, patterns as
     // `Rule::combined_pattern` would (without the group `lower_cased` wraps them in).
     let keywords = list("keywords").to_lowercase();
-    let patterns: Vec<String> = list("patterns")
-        .split(ITEM_END)
-        .filter(|p| !p.is_empty())
+    let patterns: Vec<String> = items("patterns")
+        .iter()
         .map(|p| {
             let lowered = case::lower_cased(p)
                 .unwrap_or_else(|e| fail(&format!("pattern `{p}` cannot be lower-cased: {e}")));
