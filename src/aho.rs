@@ -192,6 +192,9 @@ impl Automaton {
         if state & MATCH != 0 {
             self.report(state, 0, &mut found)?;
         }
+        // Indexed as a slice: `Vec`'s `Index` is a call of its own in the size-optimized wasm
+        // build.
+        let table: &[u32] = &self.table;
         let mut i = 0;
         while i < haystack.len() {
             // At the root (state 0, which only a set without an empty keyword returns to), the
@@ -206,7 +209,7 @@ impl Automaton {
                 }
             }
             let row = (state & !MATCH) as usize;
-            state = self.table[row + usize::from(self.classes[usize::from(haystack[i])])];
+            state = table[row + usize::from(self.classes[usize::from(haystack[i])])];
             i += 1;
             if state & MATCH != 0 {
                 self.report(state, i, &mut found)?;

@@ -199,8 +199,8 @@ impl Matcher {
         if let Some(set) = self.other.as_ref().filter(|_| !view.text.is_ascii()) {
             set.mark(haystack, &mut candidate);
         }
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !candidate[i] || !rule.applies_to(view.kind) {
+        for (i, (rule, &candidate)) in self.rules.iter().zip(&candidate).enumerate() {
+            if !candidate || !rule.applies_to(view.kind) {
                 continue;
             }
             if let Some((re, span_group)) = self.regex(i) {

@@ -39,6 +39,7 @@ impl Default for Norm {
 
 impl Norm {
     /// Whether this occurrence of the feature counts (and counts it if so).
+    #[inline(always)]
     pub fn admit(&mut self, hash: u32) -> bool {
         let count = &mut self.counts[hash as usize % NORM_BUCKETS];
         if *count >= MAX_OCCURRENCES {
@@ -85,7 +86,24 @@ pub enum Event {
     },
 }
 
+/// What receives [`visit`]'s events: any `FnMut(Event)` closure, or a type of its own.
+///
+/// The scan's scorer is a type of its own so that its method can be `#[inline(always)]`: the
+/// WebAssembly build optimizes for size, and there a closure called from several places in
+/// `visit` stays a call per feature, which made a 1 KB scan markedly slower.
+pub trait Sink {
+    fn event(&mut self, event: Event);
+}
+
+impl<F: FnMut(Event)> Sink for F {
+    #[inline(always)]
+    fn event(&mut self, event: Event) {
+        self(event)
+    }
+}
+
 /// Mixes a 64-bit hash down to 32 well-spread bits.
+#[inline(always)]
 fn finish(mut h: u64) -> u32 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -124,12 +142,15 @@ impl Skeleton {
         let space = if s == ' ' { SPACE } else { 0 };
         Skeleton(u32::from(s) | alphanumeric | space)
     }
+    #[inline(always)]
     fn code(self) -> u64 {
         u64::from(self.0 & 0x1f_ffff)
     }
+    #[inline(always)]
     fn alphanumeric(self) -> bool {
         self.0 & ALPHANUMERIC != 0
     }
+    #[inline(always)]
     fn space(self) -> bool {
         self.0 & SPACE != 0
     }
@@ -156,11 +177,13 @@ const fn ascii_skeletons() -> [Skeleton; 128] {
 }
 
 /// One step of FNV-1a over a code point.
+#[inline(always)]
 fn fnv_step(h: u64, code: u64) -> u64 {
     (h ^ code).wrapping_mul(FNV_PRIME)
 }
 
 /// The character `len`-gram whose backward FNV hash is `h`, covering `start..end`.
+#[inline(always)]
 fn char_ngram(h: u64, len: u64, start: usize, end: usize) -> Event {
     Event::Feature(Feature {
         hash: finish(h ^ len),
@@ -179,7 +202,7 @@ fn char_ngram(h: u64, len: u64, start: usize, end: usize) -> Event {
 /// bytes skip UTF-8 decoding. `tests::matches_the_reference_extraction` pins it, feature for
 /// feature, to the plain formulation it replaced (the weights in `rules/model.bin` were
 /// trained on those hashes).
-pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
+pub fn visit(view_text: &str, on: &mut impl Sink) {
     let bytes = view_text.as_bytes();
     // The last four characters (skeleton code points, newest first); where the oldest began.
     let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
@@ -210,10 +233,10 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         };
         if in_chunk == CHUNK_CHARS {
             if let Some(ws) = word_start.take() {
-                emit_word(&mut on, word_hash, ws, i, &mut previous_word);
+                emit_word(on, word_hash, ws, i, &mut previous_word);
                 word_hash = FNV_OFFSET;
             }
-            on(Event::ChunkEnd {
+            on.event(Event::ChunkEnd {
                 start: chunk_start,
                 end: i,
             });
@@ -233,7 +256,7 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
             }
             word_hash = fnv_step(word_hash, s.code());
         } else if let Some(ws) = word_start.take() {
-            emit_word(&mut on, word_hash, ws, start, &mut previous_word);
+            emit_word(on, word_hash, ws, start, &mut previous_word);
             word_hash = FNV_OFFSET;
         }
 
@@ -255,32 +278,33 @@ pub fn visit(view_text: &str, mut on: impl FnMut(Event)) {
         }
         // Hash backwards from the newest character, as the 4-gram was always hashed.
         let h4 = fnv_step(fnv_step(fnv_step(fnv_step(FNV_OFFSET, c0), c1), c2), c3);
-        on(char_ngram(h4, 4, s3, i));
+        on.event(char_ngram(h4, 4, s3, i));
     }
     if let Some(ws) = word_start {
-        emit_word(&mut on, word_hash, ws, view_text.len(), &mut previous_word);
+        emit_word(on, word_hash, ws, view_text.len(), &mut previous_word);
     }
-    on(Event::ChunkEnd {
+    on.event(Event::ChunkEnd {
         start: chunk_start,
         end: view_text.len(),
     });
 }
 
+#[inline(always)]
 fn emit_word(
-    on: &mut impl FnMut(Event),
+    on: &mut impl Sink,
     hash: u64,
     start: usize,
     end: usize,
     previous: &mut Option<(u64, usize)>,
 ) {
-    on(Event::Feature(Feature {
+    on.event(Event::Feature(Feature {
         hash: finish(hash ^ TAG_UNIGRAM),
         start,
         end,
         word: true,
     }));
     if let Some((before, before_start)) = *previous {
-        on(Event::Feature(Feature {
+        on.event(Event::Feature(Feature {
             hash: finish(before.wrapping_mul(FNV_PRIME).rotate_left(17) ^ hash ^ TAG_BIGRAM),
             start: before_start,
             end,
@@ -437,8 +461,8 @@ mod tests {
         out
     }
 
-    fn fast(text: &str, on: &mut dyn FnMut(Event)) {
-        visit(text, on)
+    fn fast(text: &str, mut on: &mut dyn FnMut(Event)) {
+        visit(text, &mut on)
     }
 
     fn reference(text: &str, on: &mut dyn FnMut(Event)) {
@@ -578,7 +602,7 @@ mod tests {
 
     fn features(text: &str) -> Vec<Feature> {
         let mut out = Vec::new();
-        visit(text, |e| {
+        visit(text, &mut |e| {
             if let Event::Feature(f) = e {
                 out.push(f)
             }
@@ -615,7 +639,7 @@ mod tests {
     fn long_texts_are_cut_into_chunks() {
         let text = "a".repeat(CHUNK_CHARS * 2 + 10);
         let mut chunks = Vec::new();
-        visit(&text, |e| {
+        visit(&text, &mut |e| {
             if let Event::ChunkEnd { start, end } = e {
                 chunks.push((start, end))
             }

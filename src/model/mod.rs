@@ -311,6 +311,7 @@ impl Model {
         &self.categories
     }
 
+    #[inline(always)]
     fn attack_index(&self, hash: u32) -> usize {
         (hash >> (32 - u32::from(self.attack_bits))) as usize
     }
@@ -324,31 +325,17 @@ impl Model {
     // of the scan and ran slower.
     #[inline(never)]
     pub fn score(&self, view_text: &str) -> ModelScore {
-        let mut best = ModelScore {
-            logit: f32::NEG_INFINITY,
-            chunk: (0, 0),
+        let mut scorer = Scorer {
+            model: self,
+            best: ModelScore {
+                logit: f32::NEG_INFINITY,
+                chunk: (0, 0),
+            },
+            sum: 0,
+            norm: Norm::default(),
         };
-        let mut sum = 0i32;
-        let mut norm = Norm::default();
-        features::visit(view_text, |e| match e {
-            Event::Feature(f) => {
-                if norm.admit(f.hash) {
-                    sum += i32::from(self.attack[self.attack_index(f.hash)]);
-                }
-            }
-            Event::ChunkEnd { start, end } => {
-                let logit = self.attack_bias + self.attack_scale * sum as f32 / norm.value();
-                if logit > best.logit {
-                    best = ModelScore {
-                        logit,
-                        chunk: (start, end),
-                    };
-                }
-                sum = 0;
-                norm.reset();
-            }
-        });
-        best
+        features::visit(view_text, &mut scorer);
+        scorer.best
     }
 
     /// The attack logit of one chunk given as (feature hash, value) pairs, as training stores
@@ -367,7 +354,7 @@ impl Model {
         let mut sums = vec![0i32; k];
         let mut norm = Norm::default();
         let text = view_text.get(chunk.0..chunk.1).unwrap_or(view_text);
-        features::visit(text, |e| {
+        features::visit(text, &mut |e| {
             if let Event::Feature(f) = e {
                 if !norm.admit(f.hash) {
                     return;
@@ -399,7 +386,7 @@ impl Model {
         };
         let mut words: Vec<(i32, Feature)> = Vec::new();
         let mut grams: Vec<(usize, usize, i8)> = Vec::new();
-        features::visit(text, |e| {
+        features::visit(text, &mut |e| {
             if let Event::Feature(f) = e {
                 let w = self.attack[self.attack_index(f.hash)];
                 if !f.word {
@@ -486,6 +473,42 @@ impl Model {
             view: view.kind.as_str(),
             message,
         })
+    }
+}
+
+/// [`Model::score`]'s running state: the best chunk so far and the one being read.
+struct Scorer<'a> {
+    model: &'a Model,
+    best: ModelScore,
+    sum: i32,
+    norm: Norm,
+}
+
+impl features::Sink for Scorer<'_> {
+    #[inline(always)]
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Feature(f) => {
+                if self.norm.admit(f.hash) {
+                    // Indexed as a slice: `Vec`'s `Index` is a call of its own in the
+                    // size-optimized wasm build.
+                    let attack: &[i8] = &self.model.attack;
+                    self.sum += i32::from(attack[self.model.attack_index(f.hash)]);
+                }
+            }
+            Event::ChunkEnd { start, end } => {
+                let logit = self.model.attack_bias
+                    + self.model.attack_scale * self.sum as f32 / self.norm.value();
+                if logit > self.best.logit {
+                    self.best = ModelScore {
+                        logit,
+                        chunk: (start, end),
+                    };
+                }
+                self.sum = 0;
+                self.norm.reset();
+            }
+        }
     }
 }
 

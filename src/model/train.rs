@@ -134,7 +134,7 @@ pub fn chunk_features(text: &str) -> Vec<Vec<(u32, f32)>> {
     let mut chunks = Vec::new();
     let mut hashes: Vec<u32> = Vec::new();
     let mut norm = Box::<Norm>::default();
-    features::visit(view, |e| match e {
+    features::visit(view, &mut |e| match e {
         Event::Feature(f) => {
             if norm.admit(f.hash) {
                 hashes.push(f.hash);

@@ -52,29 +52,62 @@ pub(crate) fn has_run_of_positions(len: usize, min: usize, pred: impl Fn(usize) 
     if min == 0 {
         return true;
     }
+    // One loop with one call of `pred`, reading one position a turn: probing, then measuring
+    // a hit backwards (not below `floor`, past the last run measured) and forwards. With a
+    // single call site the compiler inlines `pred` even in the size-optimized wasm build,
+    // where a closure called from three loops stayed a call per position.
+    let mut phase = Phase::Probe;
     let mut probe = min - 1;
     let mut floor = 0;
-    while probe < len {
-        if !pred(probe) {
-            probe += min;
-            continue;
-        }
-        let mut start = probe;
-        while start > floor && pred(start - 1) {
-            start -= 1;
-        }
-        let mut end = probe + 1;
-        while end < len && end - start < min && pred(end) {
-            end += 1;
-        }
-        if end - start >= min {
-            return true;
-        }
-        // Position `end` fails `pred` (or is past the end): a longer run starts after it.
-        floor = end + 1;
-        probe = end + min;
+    loop {
+        let at = match phase {
+            Phase::Probe if probe >= len => return false,
+            Phase::Probe => probe,
+            Phase::Back { start } if start <= floor => {
+                phase = Phase::Forward {
+                    start,
+                    end: probe + 1,
+                };
+                continue;
+            }
+            Phase::Back { start } => start - 1,
+            Phase::Forward { start, end } if end - start >= min => return true,
+            Phase::Forward { end, .. } if end >= len => return false,
+            Phase::Forward { end, .. } => end,
+        };
+        let hit = pred(at);
+        phase = match phase {
+            Phase::Probe if hit => Phase::Back { start: probe },
+            Phase::Probe => {
+                probe += min;
+                Phase::Probe
+            }
+            Phase::Back { start } if hit => Phase::Back { start: start - 1 },
+            Phase::Back { start } => Phase::Forward {
+                start,
+                end: probe + 1,
+            },
+            Phase::Forward { start, end } if hit => Phase::Forward {
+                start,
+                end: end + 1,
+            },
+            // Position `end` fails `pred`: a longer run starts after it.
+            Phase::Forward { end, .. } => {
+                floor = end + 1;
+                probe = end + min;
+                Phase::Probe
+            }
+        };
     }
-    false
+}
+
+/// Where [`has_run_of_positions`] is: probing every `min`-th position, or measuring the run
+/// around a probe that hit (`start..end` known to satisfy the predicate).
+#[derive(Clone, Copy)]
+enum Phase {
+    Probe,
+    Back { start: usize },
+    Forward { start: usize, end: usize },
 }
 
 #[cfg(test)]

@@ -572,9 +572,12 @@ impl Dfa {
 
     /// The state after `byte` (`hay[i]`), with [`MATCH_HERE`] if a match ends before it: the
     /// cached transition, or one worked out now.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, nfa: &Nfa, state: DStateId, hay: &[u8], i: usize, byte: u8) -> DStateId {
-        let next = self.trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
+        // Indexed as a slice: `Vec`'s `Index` is a call of its own in the size-optimized wasm
+        // build.
+        let trans: &[DStateId] = &self.trans;
+        let next = trans[(state & OFFSET) as usize + self.classes[byte as usize] as usize];
         if next == UNKNOWN {
             self.step(nfa, state, hay, i)
         } else {
