@@ -18,6 +18,12 @@ use std::path::Path;
 #[path = "src/rules/case.rs"]
 mod case;
 
+/// The engine's lower-casing, which `case.rs` calls too: embedded keywords are lower-cased as
+/// the engine lower-cases a custom pack's.
+#[allow(dead_code)]
+#[path = "src/lowercase.rs"]
+mod lowercase;
+
 /// What `case.rs` calls as `crate::sort::sort` in the library.
 mod sort {
     pub(crate) fn sort<T: Ord>(v: &mut [T]) {
@@ -155,7 +161,7 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
         });
     // Lower-cased here so that the engine need not: keywords as `validate` would, patterns as
     // `Rule::combined_pattern` would (without the group `lower_cased` wraps them in).
-    let keywords = list("keywords").to_lowercase();
+    let keywords = lowercase::lower_str(&list("keywords"));
     let patterns: Vec<String> = items("patterns")
         .iter()
         .map(|p| {

@@ -79,6 +79,7 @@ mod hash;
 pub mod heuristics;
 pub mod json;
 pub mod learn;
+mod lowercase;
 mod matcher;
 mod messages;
 pub mod model;

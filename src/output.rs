@@ -107,12 +107,12 @@ pub(crate) fn canary_findings(text: &str, canary: &str) -> Vec<Finding> {
     let want: Vec<char> = canary
         .chars()
         .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
+        .flat_map(crate::lowercase::lower)
         .collect();
     let Some(&first) = want.first() else {
         return Vec::new();
     };
-    let lower = |c: char| c.to_lowercase().next();
+    let lower = |c: char| crate::lowercase::lower(c).next();
     let mut out = Vec::new();
     let mut from = 0;
     while let Some((offset, c)) = text[from..]
@@ -174,7 +174,7 @@ fn words(text: &str) -> Vec<(u64, usize, usize)> {
         let ideograph = is_ideograph(c);
         if c.is_alphanumeric() && !ideograph {
             start.get_or_insert(i);
-            for l in c.to_lowercase() {
+            for l in crate::lowercase::lower(c) {
                 fnv(&mut hash, l);
             }
             continue;

@@ -143,7 +143,7 @@ fn asks_to_output_quote(text: &str, start: usize) -> bool {
     while !text.is_char_boundary(from) {
         from -= 1;
     }
-    let before = text[from..start].to_lowercase();
+    let before = crate::lowercase::lower_str(&text[from..start]);
     OUTPUT_VERBS.iter().any(|verb| before.contains(verb))
 }
 

@@ -554,7 +554,7 @@ fn assigned_name(before: &str) -> Option<String> {
         .into_iter()
         .rev()
         .collect();
-    (!name.is_empty() && name.len() <= 32).then(|| name.to_lowercase())
+    (!name.is_empty() && name.len() <= 32).then(|| crate::lowercase::lower_str(&name))
 }
 
 /// The names joined by `+` in a text: `now do a + b` and `x+y+z` give `[a, b]` and
@@ -583,7 +583,7 @@ fn expressions(text: &str) -> Vec<Vec<String>> {
             if !after_plus {
                 flush(&mut names);
             }
-            names.push(name.to_lowercase());
+            names.push(crate::lowercase::lower_str(&name));
             after_plus = false;
         } else if c == '+' {
             after_plus = !names.is_empty();

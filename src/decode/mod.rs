@@ -465,7 +465,7 @@ fn fold_into(builder: &mut ViewBuilder, run: &Run, mut left: usize) -> usize {
             Cow::Owned(nfkc(one))
         };
         for n in normal.chars() {
-            for l in n.to_lowercase() {
+            for l in crate::lowercase::lower(n) {
                 if l.len_utf8() > left {
                     return 0;
                 }

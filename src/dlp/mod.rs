@@ -306,7 +306,7 @@ pub(crate) fn before_lower(text: &str, start: usize, width: usize) -> String {
     while from > 0 && !text.is_char_boundary(from) {
         from -= 1;
     }
-    text.get(from..start).unwrap_or("").to_lowercase()
+    crate::lowercase::lower_str(text.get(from..start).unwrap_or(""))
 }
 
 /// Whether one of `words` occurs in the `width` bytes before `start`.

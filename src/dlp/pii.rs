@@ -189,8 +189,8 @@ fn looks_like_version(text: &str, start: usize, end: usize) -> bool {
     let after: String = text[end..]
         .chars()
         .take(10)
-        .collect::<String>()
-        .to_lowercase();
+        .flat_map(crate::lowercase::lower)
+        .collect();
     VERSION_WORDS.iter().any(|w| before.contains(w))
         || before.ends_with("==")
         || before.ends_with('@')

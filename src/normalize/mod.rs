@@ -373,7 +373,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
             continue;
         }
         if !marked && nfkc::is_nfkc_stable(c) {
-            for l in c.to_lowercase() {
+            for l in crate::lowercase::lower(c) {
                 out.push(l, Span::new(i, end));
             }
             continue;
@@ -398,7 +398,7 @@ fn fold(text: &str, reveal_tags: bool, stats: &mut NormalizeStats) -> View {
             if original.next() != Some(n) {
                 changed = true;
             }
-            for l in n.to_lowercase() {
+            for l in crate::lowercase::lower(n) {
                 out.push(l, span);
             }
         }

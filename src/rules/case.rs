@@ -99,7 +99,7 @@ fn rewrite(pattern: &str, fold: bool) -> Result<Rewritten, String> {
 
 /// The single lower-case letter `c` becomes, if it is not one already.
 fn lower(c: char) -> Option<char> {
-    let mut lowered = c.to_lowercase();
+    let mut lowered = crate::lowercase::lower(c);
     match (lowered.next(), lowered.next()) {
         (Some(l), None) if l != c => Some(l),
         _ => None,

@@ -8,6 +8,7 @@
 use crate::error::Error;
 use crate::finding::{Category, Severity};
 use crate::json;
+use crate::lowercase::lower_str;
 use crate::normalize::ViewKind;
 use crate::re::Regex;
 use case::lower_cased;
@@ -398,7 +399,7 @@ fn validate(
         keywords: if lowered {
             spec.keywords
         } else {
-            spec.keywords.iter().map(|k| k.to_lowercase()).collect()
+            spec.keywords.iter().map(|k| lower_str(k)).collect()
         },
         patterns: spec.patterns,
         views,
