@@ -1,7 +1,9 @@
 //! A fast hasher for the engine's internal tables, whose keys are built from the rules and the
 //! automata (NFA state sets, byte-range lists, keywords, rule ids) or are the few offsets of
 //! one scan's findings: never strings chosen by the text being scanned, and never more than the
-//! rules and automata hold (the DFA cache has a cap). std's SipHash was a fifth of the time
+//! rules and automata hold (the DFA cache has a cap). The one exception is the WebAssembly
+//! build's NFKC cache (src/normalize/nfkc.rs), whose keys are the text's but where a collision
+//! only costs a call to the host. std's SipHash was a fifth of the time
 //! spent compiling a rule's regex; this is the multiply-and-rotate hash of rustc's FxHasher,
 //! one multiplication a word.
 

@@ -235,3 +235,67 @@ fn json_floats_read_and_write_as_core_would() {
         assert!(promptfence::json::parse(text).is_err(), "{text}");
     }
 }
+
+/// In WebAssembly, NFKC is the host's `String.prototype.normalize` behind a cache
+/// (src/normalize/nfkc.rs). The expected forms are the native build's, which tests/nfkc.rs
+/// checks against the `unicode-normalization` crate.
+#[wasm_bindgen_test]
+fn nfkc_through_the_host_gives_the_native_forms() {
+    use promptfence::normalize::nfkc;
+    for (text, native) in [
+        ("\u{FB01}", "fi"),
+        ("\u{FF21}", "A"),
+        ("e\u{301}", "\u{E9}"),
+        ("\u{2460}", "1"),
+        // Half-width katakana and its voiced mark compose to one letter.
+        ("\u{FF76}\u{FF9E}", "\u{30AC}"),
+        // A Hangul syllable from conjoining jamo.
+        ("\u{1100}\u{1161}\u{11A8}", "\u{AC01}"),
+        // Marks reordered by combining class (U+0323 below before U+0301 above), then the
+        // first composed with the letter.
+        ("a\u{301}\u{323}", "\u{1EA1}\u{301}"),
+        // A composition exclusion: decomposed, never composed back.
+        ("\u{958}", "\u{915}\u{93C}"),
+        ("\u{FB01}le \u{2460} \u{33A1}", "file 1 m2"),
+        ("plain ascii", "plain ascii"),
+    ] {
+        assert_eq!(nfkc(text), native, "nfkc({text:?})");
+    }
+}
+
+#[wasm_bindgen_test]
+fn nfkc_answers_stay_the_same_once_cached_and_replaced() {
+    use promptfence::normalize::nfkc;
+    assert_eq!(nfkc("\u{FF76}\u{FF9E}"), "\u{30AC}");
+    assert_eq!(nfkc("\u{FF76}\u{FF9E}"), "\u{30AC}");
+    // More texts than the cache has slots, so that most slots are replaced, then the first
+    // again; and a text longer than the cache keeps.
+    for cp in 0x1D400..0x1D400 + 2048 {
+        if let Some(c) = char::from_u32(cp) {
+            let once = nfkc(&c.to_string());
+            assert_eq!(nfkc(&c.to_string()), once, "{c:?}");
+        }
+    }
+    assert_eq!(nfkc("\u{FF76}\u{FF9E}"), "\u{30AC}");
+    assert_eq!(nfkc(&"\u{FB01}".repeat(40)), "fi".repeat(40));
+    assert_eq!(nfkc(&"\u{FB01}".repeat(40)), "fi".repeat(40));
+}
+
+/// The stability bitmap and the host agree: a character is stable exactly when the host
+/// leaves it as it is (past the host's Unicode version, the host leaves every character be,
+/// and the bitmap then only sends it to the host).
+#[wasm_bindgen_test]
+fn stable_characters_are_exactly_those_the_host_leaves_alone() {
+    use promptfence::normalize::{is_nfkc_stable, nfkc};
+    for c in (0x80..0x3_0000).filter_map(char::from_u32) {
+        let alone = c.to_string();
+        assert_eq!(
+            is_nfkc_stable(c),
+            nfkc(&alone) == alone,
+            "{c:?} normalizes to {:?}",
+            nfkc(&alone)
+        );
+    }
+    assert!(is_nfkc_stable('\u{E9}') && is_nfkc_stable('\u{AC00}'));
+    assert!(!is_nfkc_stable('\u{FB01}') && !is_nfkc_stable('\u{1E9B}'));
+}

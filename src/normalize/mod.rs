@@ -6,6 +6,9 @@ pub(crate) mod bytes;
 mod confusables_table;
 mod despace;
 mod nfkc;
+// The WebAssembly build normalizes through the host (nfkc.rs): of these tables it keeps the
+// bitmaps and the combining marks, and the rest is left out of the module.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod nfkc_table;
 mod script;
 mod skeleton;
