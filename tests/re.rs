@@ -124,6 +124,12 @@ fn pattern() -> impl Strategy<Value = String> {
         "$",
         " ",
         "(?i-u:a)",
+        // Runs of plain characters whose last one a quantifier takes.
+        "ab+",
+        "abc?",
+        "aé{2}",
+        "ba*b",
+        "ab{0,2}?a",
     ]);
     let leaf = atom.prop_map(str::to_owned);
     leaf.prop_recursive(4, 24, 4, |inner| {

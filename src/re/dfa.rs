@@ -17,6 +17,7 @@
 use super::nfa::{look_bit, Nfa, State, StateId};
 use super::unicode_table::WORD;
 use crate::hash::FastMap;
+use std::sync::Arc;
 
 /// A state's offset in the transition table (its index times the stride), tagged with flags
 /// so that the search loop need not look the state up: [`LOOKS`] and [`MATCHES`].
@@ -71,8 +72,9 @@ pub(crate) struct Dfa {
     stride: usize,
     /// Each state's key: its closed set, or for a `LOOKS` state [`SEEDS`], its last byte's
     /// context and the NFA states it was reached from.
-    states: Vec<Box<[StateId]>>,
-    ids: FastMap<Box<[StateId]>, DStateId>,
+    /// Shared with `ids`: one allocation a state.
+    states: Vec<Arc<[StateId]>>,
+    ids: FastMap<Arc<[StateId]>, DStateId>,
     /// Each state's row: transitions by class, each tagged with [`MATCH_HERE`] when a match
     /// ends before the byte; a `LOOKS` state's hold only after an ASCII byte and for an ASCII
     /// byte (the others are resolved through the context part of the row).
@@ -101,8 +103,13 @@ pub(crate) struct Dfa {
     accelerate_tried: bool,
     /// Bytes searched so far (up to [`ACCELERATE_AFTER`]).
     searched: usize,
-    /// Scratch for building sets.
+    /// Scratch for building sets: a closure's stack, the set it reaches, a state's key and the
+    /// targets of a transition (kept between calls so that building a state allocates only
+    /// its key, once).
     stack: Vec<StateId>,
+    set: Vec<StateId>,
+    key: Vec<StateId>,
+    targets: Vec<StateId>,
     seen: Vec<u32>,
     epoch: u32,
 }
@@ -181,6 +188,9 @@ impl Dfa {
             accelerate_tried: false,
             searched: 0,
             stack: Vec::new(),
+            set: Vec::new(),
+            key: Vec::new(),
+            targets: Vec::new(),
             seen: vec![0; nfa.states.len()],
             epoch: 0,
         };
@@ -199,15 +209,15 @@ impl Dfa {
         self.accelerated = false;
         self.accelerate_tried = false;
         // The dead state is always the first.
-        self.intern(Vec::new(), false, false, false);
+        self.intern(&[], false, false, false);
     }
 
     fn index(&self, state: DStateId) -> usize {
         (state & OFFSET) as usize / self.stride
     }
 
-    fn intern(&mut self, key: Vec<StateId>, looks: bool, matches: bool, start: bool) -> DStateId {
-        if let Some(&id) = self.ids.get(key.as_slice()) {
+    fn intern(&mut self, key: &[StateId], looks: bool, matches: bool, start: bool) -> DStateId {
+        if let Some(&id) = self.ids.get(key) {
             return id;
         }
         let mut id = self.trans.len() as DStateId;
@@ -219,8 +229,8 @@ impl Dfa {
         if start {
             id |= START;
         }
-        let key = key.into_boxed_slice();
-        self.states.push(key.clone());
+        let key: Arc<[StateId]> = Arc::from(key);
+        self.states.push(Arc::clone(&key));
         self.trans.extend(std::iter::repeat_n(UNKNOWN, self.stride));
         self.ids.insert(key, id);
         id
@@ -228,8 +238,8 @@ impl Dfa {
 
     /// Interns a state, first clearing the cache if it is full (every id known before is then
     /// void).
-    fn add(&mut self, key: Vec<StateId>, looks: bool, matches: bool, start: bool) -> DStateId {
-        if self.states.len() >= MAX_STATES && !self.ids.contains_key(key.as_slice()) {
+    fn add(&mut self, key: &[StateId], looks: bool, matches: bool, start: bool) -> DStateId {
+        if self.states.len() >= MAX_STATES && !self.ids.contains_key(key) {
             self.clear();
         }
         self.intern(key, looks, matches, start)
@@ -258,37 +268,40 @@ impl Dfa {
     /// they are met. That keeps the order of preference of a closure that knew the context
     /// from the start (an assertion's successors come in at its place, before the states the
     /// context-free closure went on to after it), which decides leftmost-first matches.
-    fn state_for(&mut self, nfa: &Nfa, seeds: Vec<StateId>, last: u16) -> DStateId {
+    fn state_for(&mut self, nfa: &Nfa, seeds: &[StateId], last: u16) -> DStateId {
         // Tagged when reached from the start's seeds; a closed set equal to the start's is the
         // same state whatever the seeds (and is the start if it was first reached from them).
         let start =
             self.kind == Kind::Forward && seeds.len() == 1 && seeds[0] == nfa.start_unanchored;
-        let (set, looks, matches) = self.closure(nfa, &seeds, None);
+        let (looks, matches) = self.closure(nfa, seeds, None);
         if looks {
-            let mut key = Vec::with_capacity(seeds.len() + 2);
+            let mut key = std::mem::take(&mut self.key);
+            key.clear();
             key.push(SEEDS);
             key.push(StateId::from(last));
-            key.extend(seeds);
-            self.add(key, true, false, start)
+            key.extend_from_slice(seeds);
+            let id = self.add(&key, true, false, start);
+            self.key = key;
+            id
         } else {
-            self.add(set, false, matches, start)
+            let set = std::mem::take(&mut self.set);
+            let id = self.add(&set, false, matches, start);
+            self.set = set;
+            id
         }
     }
 
     /// The set reached from `seeds` through non-consuming states, in order of preference.
     /// With `context`, assertions are resolved under it; without, they are kept as they are.
-    fn closure(
-        &mut self,
-        nfa: &Nfa,
-        seeds: &[StateId],
-        context: Option<u16>,
-    ) -> (Vec<StateId>, bool, bool) {
+    fn closure(&mut self, nfa: &Nfa, seeds: &[StateId], context: Option<u16>) -> (bool, bool) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.seen.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
-        let (mut set, mut looks, mut matches) = (Vec::new(), false, false);
+        let (mut looks, mut matches) = (false, false);
+        let mut set = std::mem::take(&mut self.set);
+        set.clear();
         let mut stack = std::mem::take(&mut self.stack);
         for &seed in seeds {
             stack.push(seed);
@@ -319,7 +332,8 @@ impl Dfa {
                             // Leftmost-first: nothing less preferred than a match matters.
                             stack.clear();
                             self.stack = stack;
-                            return (set, looks, matches);
+                            self.set = set;
+                            return (looks, matches);
                         }
                     }
                     State::Range { .. } | State::Sparse { .. } => set.push(id),
@@ -327,7 +341,8 @@ impl Dfa {
             }
         }
         self.stack = stack;
-        (set, looks, matches)
+        self.set = set;
+        (looks, matches)
     }
 
     fn start_state(&mut self, nfa: &Nfa) -> DStateId {
@@ -338,7 +353,7 @@ impl Dfa {
             Kind::Forward => nfa.start_unanchored,
             Kind::Reverse => nfa.start,
         };
-        let id = self.state_for(nfa, vec![start], SLOW);
+        let id = self.state_for(nfa, &[start], SLOW);
         self.start = id;
         id
     }
@@ -403,10 +418,18 @@ impl Dfa {
         if cached != UNKNOWN {
             return cached;
         }
-        let seeds = self.set(state).to_vec();
-        let (set, _, matches) = self.closure(nfa, &seeds, Some(bits));
+        // The state's seeds, shared rather than copied while the closure borrows the cache.
+        let key = Arc::clone(&self.states[self.index(state)]);
+        let seeds = if state & LOOKS != 0 {
+            &key[2..]
+        } else {
+            &key[..]
+        };
+        let (_, matches) = self.closure(nfa, seeds, Some(bits));
         let generation = self.generation;
-        let id = self.add(set, false, matches, false);
+        let set = std::mem::take(&mut self.set);
+        let id = self.add(&set, false, matches, false);
+        self.set = set;
         // Unless the cache was cleared, remember the resolution.
         if self.generation == generation {
             self.trans[slot] = id;
@@ -422,7 +445,8 @@ impl Dfa {
         if cached != UNKNOWN {
             return cached;
         }
-        let mut targets = Vec::new();
+        let mut targets = std::mem::take(&mut self.targets);
+        targets.clear();
         for &id in self.set(state) {
             match &nfa.states[id as usize] {
                 State::Range { lo, hi, next } if *lo <= byte && byte <= *hi => targets.push(*next),
@@ -440,7 +464,8 @@ impl Dfa {
             Kind::Reverse => SLOW,
         };
         let generation = self.generation;
-        let mut id = self.state_for(nfa, targets, last);
+        let mut id = self.state_for(nfa, &targets, last);
+        self.targets = targets;
         if state & MATCHES != 0 {
             id |= MATCH_HERE;
         }
@@ -489,7 +514,7 @@ impl Dfa {
             return id;
         }
         let generation = self.generation;
-        let id = self.state_for(nfa, vec![nfa.start_unanchored], last);
+        let id = self.state_for(nfa, &[nfa.start_unanchored], last);
         if self.generation == generation {
             if self.starts_after.len() <= slot {
                 self.starts_after.resize(slot + 1, UNKNOWN);
@@ -504,7 +529,7 @@ impl Dfa {
     /// which stops at its first match, where none can follow, or past `until`.
     pub(crate) fn matches_at(&mut self, nfa: &Nfa, hay: &[u8], at: usize, until: usize) -> bool {
         if self.anchored == UNKNOWN {
-            self.anchored = self.state_for(nfa, vec![nfa.start], SLOW);
+            self.anchored = self.state_for(nfa, &[nfa.start], SLOW);
         }
         let mut state = self.anchored;
         let mut i = at;

@@ -230,9 +230,18 @@ impl Parser<'_> {
                     self.escape(flags)?
                 }
                 _ => {
+                    // A run of plain characters joins the literal before it in one step, all but
+                    // a last one that a quantifier follows (most of a rule's text is words).
+                    if let Some(run) = self.literal_run(flags) {
+                        match items.last_mut() {
+                            Some(Hir::Literal(previous)) => previous.extend_from_slice(run),
+                            _ => items.push(Hir::Literal(run.to_vec())),
+                        }
+                        continue;
+                    }
                     self.pos += 1;
                     // A plain character with no quantifier after it joins the literal before it
-                    // without a node of its own (most of a rule's text is words).
+                    // without a node of its own.
                     if !flags.case_insensitive && (flags.unicode || c.is_ascii()) {
                         self.skip_verbose(flags);
                         if !matches!(self.peek(), Some('*' | '+' | '?' | '{')) {
@@ -262,6 +271,39 @@ impl Parser<'_> {
             1 => items.pop().unwrap_or(Hir::Empty),
             _ => Hir::Concat(items),
         })
+    }
+
+    /// The bytes of the plain characters from here on, consumed, unless they number fewer than
+    /// two: characters that are no operator, outside verbose mode and case folding, and
+    /// without the last one when a quantifier follows it (it is that quantifier's atom).
+    fn literal_run(&mut self, flags: &Flags) -> Option<&[u8]> {
+        if flags.case_insensitive || flags.verbose {
+            return None;
+        }
+        let plain = |c: char| {
+            !matches!(
+                c,
+                '|' | ')' | '*' | '+' | '?' | '{' | '(' | '[' | '.' | '^' | '$' | '\\'
+            ) && (flags.unicode || c.is_ascii())
+        };
+        let start = self.pos;
+        let mut end = start;
+        while self.chars.get(end).is_some_and(|&(_, c)| plain(c)) {
+            end += 1;
+        }
+        if end > start && matches!(self.chars.get(end), Some((_, '*' | '+' | '?' | '{'))) {
+            end -= 1;
+        }
+        if end < start + 2 {
+            return None;
+        }
+        let from = self.chars.get(start)?.0;
+        let to = self
+            .chars
+            .get(end)
+            .map_or(self.pattern.len(), |&(at, _)| at);
+        self.pos = end;
+        self.pattern.as_bytes().get(from..to)
     }
 
     /// Any quantifiers after an atom.
