@@ -94,6 +94,33 @@ fn main() {
 const RULE_END: &str = "\u{1D}";
 const FIELD_END: &str = "\u{1F}";
 const ITEM_END: &str = "\u{1E}";
+/// Starts a pattern that only text with a non-ASCII character can match.
+const NON_ASCII: &str = "\u{1C}";
+
+/// Whether every match of `pattern` (lower-cased, as embedded) holds a non-ASCII character.
+fn needs_non_ascii(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn needs(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => false,
+            HirKind::Literal(literal) => literal.0.iter().any(|&b| b >= 0x80),
+            HirKind::Class(Class::Unicode(class)) => {
+                class.ranges().iter().all(|r| u32::from(r.start()) >= 0x80)
+            }
+            HirKind::Class(Class::Bytes(class)) => class.ranges().iter().all(|r| r.start() >= 0x80),
+            HirKind::Repetition(rep) => rep.min > 0 && needs(&rep.sub),
+            HirKind::Capture(capture) => needs(&capture.sub),
+            HirKind::Concat(items) => items.iter().any(needs),
+            HirKind::Alternation(branches) => branches.iter().all(needs),
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .unwrap_or_else(|e| panic!("pattern `{pattern}` does not parse: {e}"));
+    needs(&hir)
+}
 
 /// One rule of a pack as its fields: id, category, severity, score, description, keywords,
 /// patterns, views, message, each ended by `FIELD_END` (list items joined by `ITEM_END`; an
@@ -172,6 +199,19 @@ fn rule_fields(file: &str, rule: &serde_json::Value) -> String {
                 .and_then(|l| l.strip_suffix(')'))
                 .unwrap_or_else(|| fail("lower_cased did not wrap the pattern in a group"))
                 .to_owned()
+        })
+        .collect();
+    // A pattern that no ASCII text can match is marked, so that the engine can leave it out
+    // of the regex it runs on ASCII views (most prompts): the multilingual patterns are most
+    // of the text, and of the work, of the rules an English attack triggers.
+    let patterns: Vec<String> = patterns
+        .into_iter()
+        .map(|p| {
+            if needs_non_ascii(&p) {
+                format!("{NON_ASCII}{p}")
+            } else {
+                p
+            }
         })
         .collect();
     let fields = [

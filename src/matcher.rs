@@ -89,6 +89,10 @@ pub struct Matcher {
     /// Each rule's regex, compiled on first use, and whether it names the part of its match
     /// to report (a `span` group, see [`Rule::has_span_group`]).
     regexes: Vec<OnceLock<Option<(Regex, bool)>>>,
+    /// The same for views of ASCII text: each rule's regex without what only non-ASCII text can
+    /// match ([`Rule::compile_ascii`]), `None` when that leaves nothing. The multilingual
+    /// patterns are most of what an English prompt's rules would otherwise compile.
+    ascii_regexes: Vec<OnceLock<Option<(Regex, bool)>>>,
     /// Keywords made of ASCII bytes only.
     ascii: Option<KeywordSet>,
     /// The other keywords: looked for only in views with a non-ASCII byte, with an automaton
@@ -172,9 +176,11 @@ impl Matcher {
             })
         };
         let regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
+        let ascii_regexes = (0..rules.len()).map(|_| OnceLock::new()).collect();
         Ok(Matcher {
             rules,
             regexes,
+            ascii_regexes,
             ascii,
             other,
             unfiltered,
@@ -196,14 +202,15 @@ impl Matcher {
         if let Some(set) = &self.ascii {
             set.mark(haystack, &mut candidate);
         }
-        if let Some(set) = self.other.as_ref().filter(|_| !view.text.is_ascii()) {
+        let ascii = view.text.is_ascii();
+        if let Some(set) = self.other.as_ref().filter(|_| !ascii) {
             set.mark(haystack, &mut candidate);
         }
         for (i, (rule, &candidate)) in self.rules.iter().zip(&candidate).enumerate() {
             if !candidate || !rule.applies_to(view.kind) {
                 continue;
             }
-            if let Some((re, span_group)) = self.regex(i) {
+            if let Some((re, span_group)) = self.regex(i, ascii) {
                 let text = view.text.as_bytes();
                 if let Some((start, end)) = re.find_bytes_at(text, 0) {
                     let (start, end) = if *span_group {
@@ -224,19 +231,28 @@ impl Matcher {
 
     /// The compiled regex of rule `i`; `None` if it does not compile (packs loaded with
     /// checking never get here with a bad pattern, and the embedded ones are tested).
-    fn regex(&self, i: usize) -> Option<&(Regex, bool)> {
-        self.regexes[i]
-            .get_or_init(|| {
-                let rule = &self.rules[i];
-                Some((rule.compile().ok()?, rule.has_span_group()))
-            })
+    /// For a view of ASCII text with `ascii`, the regex made for ASCII text.
+    fn regex(&self, i: usize, ascii: bool) -> Option<&(Regex, bool)> {
+        let rule = self.rules.get(i)?;
+        if ascii {
+            return self
+                .ascii_regexes
+                .get(i)?
+                .get_or_init(|| rule.compile_ascii().ok().flatten())
+                .as_ref();
+        }
+        self.regexes
+            .get(i)?
+            .get_or_init(|| Some((rule.compile().ok()?, rule.has_span_group())))
             .as_ref()
     }
 
     /// Compiles every rule's regex now, instead of on first use.
     pub fn compile_all(&self) -> Result<(), String> {
         for (i, rule) in self.rules.iter().enumerate() {
-            if self.regex(i).is_none() {
+            // The ASCII regex may rightly be none; it fails to compile only if the whole does.
+            self.regex(i, true);
+            if self.regex(i, false).is_none() {
                 return Err(format!(
                     "{}: rule {}: pattern does not compile",
                     rule.source, rule.id

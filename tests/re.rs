@@ -55,17 +55,34 @@ fn texts() -> Vec<String> {
 fn every_rule_finds_what_regex_automata_finds() {
     let texts = texts();
     let packs = RulePack::embedded().expect("embedded packs load");
-    let mut checked = 0;
+    let (mut checked, mut ascii_checked) = (0, 0);
     for rule in packs.iter().flat_map(|pack| &pack.rules) {
         let pattern = rule.combined_pattern().expect("pattern lowers");
         let ours = Regex::new(&pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
         let theirs = reference(&pattern);
+        // The regex for ASCII views, without the patterns marked as needing a non-ASCII
+        // character and with classes cut to ASCII: on ASCII text, the same first match.
+        let ascii = rule
+            .compile_ascii()
+            .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
         for text in &texts {
             same_first_match(&pattern, &ours, &theirs, text);
             checked += 1;
+            if text.is_ascii() {
+                let got = ascii
+                    .as_ref()
+                    .and_then(|(re, _)| re.find_bytes_at(text.as_bytes(), 0));
+                let want = theirs.find(text.as_bytes()).map(|m| (m.start(), m.end()));
+                assert_eq!(got, want, "{} (ASCII regex)\ntext {text:?}", rule.id);
+                ascii_checked += 1;
+            }
         }
     }
     assert!(checked > 100_000, "only {checked} searches");
+    assert!(
+        ascii_checked > 50_000,
+        "only {ascii_checked} ASCII searches"
+    );
 }
 
 #[test]
@@ -148,6 +165,15 @@ fn pattern() -> impl Strategy<Value = String> {
     })
 }
 
+/// Texts of ASCII characters, for the regexes compiled for them.
+fn ascii_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec!["a", "b", " ", "\n", ".", "1", "_", "A"]),
+        0..24,
+    )
+    .prop_map(|v| v.concat())
+}
+
 fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop::sample::select(vec![
@@ -160,6 +186,26 @@ fn text() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn ascii_regexes_match_like_regex_automata_on_ascii_text(
+        pattern in pattern(),
+        text in ascii_text(),
+    ) {
+        let ours = Regex::ascii_with_limit(&pattern, 100_000).expect("compiles");
+        let theirs = reference(&pattern);
+        let got = ours.as_ref().and_then(|re| re.find_bytes_at(text.as_bytes(), 0));
+        let want = theirs.find(text.as_bytes()).map(|m| (m.start(), m.end()));
+        prop_assert_eq!(got, want, "pattern {} text {:?}", pattern, text);
+        if let Some(slots) = ours.as_ref().and_then(|re| re.captures_bytes_at(text.as_bytes(), 0)) {
+            let mut caps = theirs.create_captures();
+            theirs.search_captures(&Input::new(text.as_bytes()), &mut caps);
+            for group in 0..caps.group_len() {
+                let want = caps.get_group(group).map(|s| (s.start, s.end));
+                prop_assert_eq!(slots[2 * group].zip(slots[2 * group + 1]), want, "group {}", group);
+            }
+        }
+    }
 
     #[test]
     fn generated_patterns_match_like_regex_automata(

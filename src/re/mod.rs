@@ -68,6 +68,8 @@ pub struct Regex {
     pattern: String,
     hir: Hir,
     names: Vec<Option<String>>,
+    /// Compiled for ASCII text only ([`Regex::ascii_with_limit`]).
+    ascii: bool,
     limit: usize,
     forward: Nfa,
     /// The reversed pattern, compiled at the first match.
@@ -165,7 +167,29 @@ impl Regex {
     /// Compiles `pattern`, refusing it past `limit` NFA states.
     pub fn with_limit(pattern: &str, limit: usize) -> Result<Regex, Error> {
         let parsed = parse::parse(pattern)?;
-        let forward = nfa::compile(&parsed.hir, false, false, limit)?;
+        Regex::from_parsed(pattern, parsed.hir, parsed.names, limit, false)
+    }
+
+    /// Compiles `pattern` for ASCII text only, `None` if no ASCII text can match it. What only
+    /// non-ASCII text can match is left out (see `Hir::ascii_only`), so a pattern written for
+    /// many languages compiles to the small part an ASCII text can meet. Searching text that
+    /// is not ASCII with it gives wrong answers (debug builds assert it).
+    pub fn ascii_with_limit(pattern: &str, limit: usize) -> Result<Option<Regex>, Error> {
+        let parsed = parse::parse(pattern)?;
+        let Some(hir) = parsed.hir.ascii_only() else {
+            return Ok(None);
+        };
+        Regex::from_parsed(pattern, hir, parsed.names, limit, true).map(Some)
+    }
+
+    fn from_parsed(
+        pattern: &str,
+        hir: parse::Hir,
+        names: Vec<Option<String>>,
+        limit: usize,
+        ascii: bool,
+    ) -> Result<Regex, Error> {
+        let forward = nfa::compile(&hir, false, false, limit)?;
         let cache = Cache {
             forward: Dfa::new(&forward, Kind::Forward),
             reverse: None,
@@ -173,8 +197,9 @@ impl Regex {
         };
         Ok(Regex {
             pattern: pattern.to_owned(),
-            hir: parsed.hir,
-            names: parsed.names,
+            hir,
+            names,
+            ascii,
             limit,
             forward,
             reverse: OnceLock::new(),
@@ -206,6 +231,10 @@ impl Regex {
 
     /// The byte range of the first match that starts at or after `from`.
     pub fn find_bytes_at(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        debug_assert!(
+            !self.ascii || hay.is_ascii(),
+            "an ASCII-only regex on other text"
+        );
         if from > hay.len() {
             return None;
         }

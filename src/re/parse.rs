@@ -783,6 +783,58 @@ fn perl_class(kind: char, unicode: bool) -> Class {
     }
 }
 
+impl Hir {
+    /// The tree as it can match text of ASCII characters alone: classes cut down to their ASCII
+    /// part, literals and alternatives that need a non-ASCII character left out. `None` if
+    /// nothing is left. On ASCII text it matches exactly what the whole tree matches, with
+    /// the same preferences, and its automata have no UTF-8 sequences to spell out.
+    pub(crate) fn ascii_only(self) -> Option<Hir> {
+        match self {
+            Hir::Empty | Hir::Look(_) => Some(self),
+            Hir::Literal(bytes) => bytes.is_ascii().then_some(Hir::Literal(bytes)),
+            Hir::Class(mut class) => {
+                class.ranges.retain(|&(lo, _)| lo <= 0x7F);
+                if let Some(last) = class.ranges.last_mut() {
+                    last.1 = last.1.min(0x7F);
+                }
+                (!class.ranges.is_empty()).then_some(Hir::Class(class))
+            }
+            Hir::Repeat {
+                min,
+                max,
+                greedy,
+                sub,
+            } => match sub.ascii_only() {
+                Some(sub) => Some(Hir::Repeat {
+                    min,
+                    max,
+                    greedy,
+                    sub: Box::new(sub),
+                }),
+                None if min == 0 => Some(Hir::Empty),
+                None => None,
+            },
+            Hir::Capture { index, sub } => sub.ascii_only().map(|sub| Hir::Capture {
+                index,
+                sub: Box::new(sub),
+            }),
+            Hir::Concat(items) => items
+                .into_iter()
+                .map(Hir::ascii_only)
+                .collect::<Option<Vec<Hir>>>()
+                .map(Hir::Concat),
+            Hir::Alt(branches) => {
+                let mut kept: Vec<Hir> = branches.into_iter().filter_map(Hir::ascii_only).collect();
+                match kept.len() {
+                    0 => None,
+                    1 => kept.pop(),
+                    _ => Some(Hir::Alt(kept)),
+                }
+            }
+        }
+    }
+}
+
 impl Class {
     fn empty(bytes: bool) -> Class {
         Class {

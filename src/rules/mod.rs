@@ -47,6 +47,10 @@ struct RuleSpec {
     message: Option<String>,
     #[serde(default)]
     examples: Option<Examples>,
+    /// Which patterns no ASCII text can match (marked by `build.rs` in the embedded packs;
+    /// empty for packs read from text).
+    #[serde(skip)]
+    non_ascii: Vec<bool>,
 }
 
 /// The examples a rule carries; the test suite checks every one.
@@ -82,6 +86,9 @@ pub struct Rule {
     /// Whether `keywords` and `patterns` were lower-cased when the library was built (the
     /// embedded packs, see `build.rs`): they are then used as they are.
     pub(crate) lowered: bool,
+    /// Which patterns no ASCII text can match (see `build.rs`): left out of the regex for
+    /// ASCII views. Empty when none is known to be.
+    pub(crate) non_ascii: Vec<bool>,
 }
 
 impl Rule {
@@ -96,10 +103,17 @@ impl Rule {
     /// the combined regex. Patterns are lower-cased rather than folded (see [`lower_cased`]);
     /// the error says why one cannot be.
     pub fn combined_pattern(&self) -> Result<String, String> {
+        self.pattern_of(|_| true)
+    }
+
+    /// The alternatives of the patterns `keep` keeps, by index, as [`Rule::combined_pattern`]
+    /// writes them.
+    fn pattern_of(&self, keep: impl Fn(usize) -> bool) -> Result<String, String> {
         let alternatives = self
             .patterns
             .iter()
             .enumerate()
+            .filter(|&(i, _)| keep(i))
             .map(|(i, p)| {
                 let p = p
                     .replace("(?P<span>", &format!("(?P<span{i}>"))
@@ -114,6 +128,11 @@ impl Rule {
         Ok(alternatives.join("|"))
     }
 
+    /// Whether pattern `i` is known to match only text with a non-ASCII character.
+    fn needs_non_ascii(&self, i: usize) -> bool {
+        self.non_ascii.get(i).copied().unwrap_or(false)
+    }
+
     /// Whether one of the rule's patterns names the part of its match to report.
     pub fn has_span_group(&self) -> bool {
         self.patterns.iter().any(|p| has_span_group(p))
@@ -123,6 +142,24 @@ impl Rule {
     /// compile.
     pub fn compile(&self) -> Result<Regex, String> {
         build_regex(&self.combined_pattern()?)
+    }
+
+    /// The rule's regex for ASCII text ([`Regex::ascii_with_limit`]), without the patterns
+    /// marked as needing a non-ASCII character; `None` if no ASCII text can match the rule.
+    /// Also says whether a pattern in it names a span group.
+    pub fn compile_ascii(&self) -> Result<Option<(Regex, bool)>, String> {
+        let kept = |i: usize| !self.needs_non_ascii(i);
+        if !(0..self.patterns.len()).any(kept) {
+            return Ok(None);
+        }
+        let regex = Regex::ascii_with_limit(&self.pattern_of(kept)?, MAX_PATTERN_STATES)
+            .map_err(|e| e.to_string())?;
+        let span_group = self
+            .patterns
+            .iter()
+            .enumerate()
+            .any(|(i, p)| kept(i) && has_span_group(p));
+        Ok(regex.map(|r| (r, span_group)))
     }
 }
 
@@ -166,9 +203,13 @@ struct PackFile {
     rules: Vec<json::Value>,
 }
 
+/// Starts an embedded pattern that only text with a non-ASCII character can match.
+const NON_ASCII: char = '\u{1C}';
+
 /// The rules of an embedded pack as `build.rs` writes them: rules ended by U+001D, each
 /// rule's fields (id, category, severity, score, description, keywords, patterns, views,
-/// message) by U+001F, list items by U+001E; an empty field is an absent one.
+/// message) by U+001F, list items by U+001E; an empty field is an absent one. A pattern that
+/// only text with a non-ASCII character can match starts with [`NON_ASCII`].
 fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
     let malformed = || Error::rule_pack(file, None, "malformed embedded rule data");
     let list = |field: &str| -> Vec<String> {
@@ -191,6 +232,17 @@ fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
                 "" => None,
                 n => Some(n.parse::<u8>().map_err(|_| malformed())?),
             };
+            let mut patterns = list(patterns);
+            let non_ascii = patterns
+                .iter_mut()
+                .map(|p| match p.strip_prefix(NON_ASCII) {
+                    Some(rest) => {
+                        *p = rest.to_owned();
+                        true
+                    }
+                    None => false,
+                })
+                .collect();
             Ok(RuleSpec {
                 id: id.to_owned(),
                 category: category.to_owned(),
@@ -198,7 +250,8 @@ fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
                 score,
                 description: description.to_owned(),
                 keywords: list(keywords),
-                patterns: list(patterns),
+                patterns,
+                non_ascii,
                 views: text(views).map(|v| list(&v)),
                 message: text(message),
                 examples: None,
@@ -406,6 +459,7 @@ fn validate(
         examples: spec.examples.unwrap_or_default(),
         source: source.to_owned(),
         lowered,
+        non_ascii: spec.non_ascii,
     };
     if compile_check {
         for pattern in &rule.patterns {
