@@ -35,7 +35,7 @@ pub fn detect(text: &str, normalized: &Normalized, out: &mut Vec<Finding>) {
 /// Characters of scripts written right to left, where bidi marks are ordinary.
 fn is_rtl_letter(c: char) -> bool {
     matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFC}')
-        && c.is_alphabetic()
+        && crate::chars::is_alphabetic(c)
 }
 
 /// Invisible, bidi and tag characters, weighed by how innocently they can occur: tag
@@ -154,7 +154,7 @@ fn is_word_letter(c: char) -> bool {
         return c.is_ascii_alphanumeric();
     }
     !matches!(c, '\u{2000}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E01EF}')
-        && c.is_alphanumeric()
+        && crate::chars::is_alphanumeric(c)
 }
 
 /// Words that mix Latin letters with Cyrillic, Greek, Armenian or Cherokee look-alikes
@@ -176,7 +176,7 @@ fn mixed_script(normalized: &Normalized, out: &mut Vec<Finding>) {
                 Script::Latin => latin += 1,
                 Script::Greek if k == 0 => {}
                 sc if sc.is_lookalike_source() && confusable(c).is_some() => foreign += 1,
-                Script::Other if !c.is_alphabetic() => {}
+                Script::Other if !crate::chars::is_alphabetic(c) => {}
                 _ => other += 1,
             }
         }
@@ -188,7 +188,7 @@ fn mixed_script(normalized: &Normalized, out: &mut Vec<Finding>) {
         }
     };
     for (i, c) in folded.char_indices() {
-        if c.is_alphabetic() || crate::normalize::is_combining_mark(c) {
+        if crate::chars::is_alphabetic(c) || crate::normalize::is_combining_mark(c) {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
             check(s, i, &mut words, &mut first);
@@ -431,7 +431,10 @@ fn is_odd_token(token: &str) -> bool {
         return false;
     }
     let symbols = token.chars().filter(|c| ODD.contains(c)).count();
-    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = token
+        .chars()
+        .filter(|&c| crate::chars::is_alphabetic(c))
+        .count();
     if letters == 0 {
         return symbols > 0 && !matches!(token, "(" | ")" | "\"" | "*" | "=" | "|" | "#" | "##");
     }
@@ -476,12 +479,12 @@ fn is_heavy_token(token: &str) -> bool {
             )
         })
         .count();
-    symbols >= 3 && token.chars().any(char::is_alphabetic)
+    symbols >= 3 && token.chars().any(crate::chars::is_alphabetic)
 }
 
 /// Whether a symbol sits between letters inside the token (`giving*ONE`, `well]done`).
 fn inner_symbol(token: &str) -> bool {
-    let trimmed = token.trim_matches(|c: char| !c.is_alphanumeric());
+    let trimmed = token.trim_matches(|c: char| !crate::chars::is_alphanumeric(c));
     trimmed.chars().any(|c| {
         matches!(
             c,

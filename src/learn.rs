@@ -288,7 +288,7 @@ impl KnownAttacks {
         let letters = view
             .text
             .chars()
-            .filter(|c| c.is_alphanumeric())
+            .filter(|&c| crate::chars::is_alphanumeric(c))
             .take(
                 MIN_SHINGLES
                     .max(self.min_shingles)
@@ -579,7 +579,9 @@ fn for_each_shingle(view: &View, mut f: impl FnMut(u64)) {
         );
     } else {
         roll(
-            text.chars().filter(|c| c.is_alphanumeric()).map(u32::from),
+            text.chars()
+                .filter(|&c| crate::chars::is_alphanumeric(c))
+                .map(u32::from),
             &mut f,
         );
     }

@@ -68,6 +68,7 @@
 //! ```
 
 mod aho;
+mod chars;
 mod config;
 pub mod decode;
 pub mod dlp;

@@ -172,7 +172,7 @@ fn words(text: &str) -> Vec<(u64, usize, usize)> {
     let mut hash = FNV_OFFSET;
     for (i, c) in text.char_indices() {
         let ideograph = is_ideograph(c);
-        if c.is_alphanumeric() && !ideograph {
+        if crate::chars::is_alphanumeric(c) && !ideograph {
             start.get_or_insert(i);
             for l in crate::lowercase::lower(c) {
                 fnv(&mut hash, l);

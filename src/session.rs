@@ -494,7 +494,7 @@ fn quoted_pieces(text: &str, turn: usize) -> Vec<Piece<'_>> {
         let before = text[..open_at].chars().next_back();
         let close = closing(open);
         i = body_start;
-        if open == '\'' && before.is_some_and(|b| b.is_alphanumeric()) {
+        if open == '\'' && before.is_some_and(crate::chars::is_alphanumeric) {
             continue;
         }
         let rest = &text[body_start..];
@@ -507,7 +507,7 @@ fn quoted_pieces(text: &str, turn: usize) -> Vec<Piece<'_>> {
                         || !rest[j + 1..]
                             .chars()
                             .next()
-                            .is_some_and(|n| n.is_alphabetic()))
+                            .is_some_and(crate::chars::is_alphabetic))
             })
             .map(|(j, _)| j)
         else {
@@ -549,7 +549,7 @@ fn assigned_name(before: &str) -> Option<String> {
     let name: String = before
         .chars()
         .rev()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .take_while(|&c| crate::chars::is_alphanumeric(c) || c == '_')
         .collect::<Vec<char>>()
         .into_iter()
         .rev()
@@ -571,10 +571,10 @@ fn expressions(text: &str) -> Vec<Vec<String>> {
     };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_alphanumeric() || c == '_' {
+        if crate::chars::is_alphanumeric(c) || c == '_' {
             let mut name = String::from(c);
             while let Some(&n) = chars.peek() {
-                if !(n.is_alphanumeric() || n == '_') {
+                if !(crate::chars::is_alphanumeric(n) || n == '_') {
                     break;
                 }
                 name.push(n);

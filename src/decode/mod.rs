@@ -405,7 +405,7 @@ pub(crate) fn looks_like_text(text: &str) -> bool {
         if !c.is_whitespace() {
             visible += 1;
         }
-        if c.is_alphabetic() {
+        if crate::chars::is_alphabetic(c) {
             letters += 1;
         }
     }

@@ -100,7 +100,7 @@ pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
     while let Some(m) = start_re().find_at(text, from) {
         from = m.start() + 1;
         let start = m.start();
-        if char_before(text, start).is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        if char_before(text, start).is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_') {
             continue;
         }
         let Some(&(_, len)) = LENGTHS.iter().find(|(c, _)| *c == &m.as_str()[..2]) else {
@@ -109,7 +109,7 @@ pub(super) fn detect(text: &str, out: &mut Vec<Entity>) {
         let Some((compact, end)) = take(text, start, len) else {
             continue;
         };
-        if char_at(text, end).is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        if char_at(text, end).is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_') {
             continue;
         }
         if !mod97_ok(&compact) {

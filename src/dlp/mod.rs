@@ -274,7 +274,7 @@ pub(crate) fn char_at(text: &str, i: usize) -> Option<char> {
 /// Whether `text[start..end]` stands alone: no letter, digit or `_` touches it, and it is not
 /// continued by a separator and a digit (`123-4567` in `99-123-4567`, `1.2.3.4` in `1.2.3.4.5`).
 pub(crate) fn stands_alone(text: &str, start: usize, end: usize) -> bool {
-    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let glued = |c: Option<char>| c.is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_');
     let before = char_before(text, start);
     let after = char_at(text, end);
     if glued(before) || glued(after) {

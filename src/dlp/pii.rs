@@ -29,8 +29,10 @@ pub(super) fn detect_email(text: &str, out: &mut Vec<Entity>) {
             return false;
         };
         // A local part glued to more address characters was cut by the length bound.
-        if char_before(text, start).is_some_and(|c| c.is_alphanumeric() || "._%+-".contains(c))
-            || char_at(text, end).is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@')
+        if char_before(text, start)
+            .is_some_and(|c| crate::chars::is_alphanumeric(c) || "._%+-".contains(c))
+            || char_at(text, end)
+                .is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_' || c == '@')
         {
             return false;
         }
@@ -170,13 +172,15 @@ pub(super) fn detect_ip(text: &str, out: &mut Vec<Entity>) {
 
 /// No letter, digit or dot touches the address; a `:port` after it is fine.
 fn ipv4_stands_alone(text: &str, start: usize, end: usize) -> bool {
-    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let glued = |c: Option<char>| {
+        c.is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_' || c == '.')
+    };
     let before = char_before(text, start);
     let dotted_before = before == Some('.') || before == Some('-');
     !glued(before) && !dotted_before && !glued(char_at(text, end)) || {
         // A sentence may end right after the address.
         char_at(text, end) == Some('.')
-            && !char_at(text, end + 1).is_some_and(|c| c.is_alphanumeric())
+            && !char_at(text, end + 1).is_some_and(crate::chars::is_alphanumeric)
             && !glued(before)
             && !dotted_before
     }
@@ -201,7 +205,9 @@ fn looks_like_version(text: &str, start: usize, end: usize) -> bool {
 
 fn detect_ipv6(text: &str, start: usize, end: usize, out: &mut Vec<Entity>) -> bool {
     let value = &text[start..end];
-    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    let glued = |c: Option<char>| {
+        c.is_some_and(|c| crate::chars::is_alphanumeric(c) || c == '_' || c == ':')
+    };
     if glued(char_before(text, start)) || glued(char_at(text, end)) {
         return false;
     }

@@ -138,7 +138,11 @@ const SPACE: u32 = 1 << 25;
 
 impl Skeleton {
     fn of(s: char) -> Skeleton {
-        let alphanumeric = if s.is_alphanumeric() { ALPHANUMERIC } else { 0 };
+        let alphanumeric = if crate::chars::is_alphanumeric(s) {
+            ALPHANUMERIC
+        } else {
+            0
+        };
         let space = if s == ' ' { SPACE } else { 0 };
         Skeleton(u32::from(s) | alphanumeric | space)
     }
@@ -408,7 +412,7 @@ mod tests {
             let s = reference_skeleton_char(c);
             let end = i + c.len_utf8();
 
-            if s.is_alphanumeric() {
+            if crate::chars::is_alphanumeric(s) {
                 if word_start.is_none() {
                     word_start = Some(i);
                 }

@@ -22,7 +22,7 @@ fn is_separator(c: char) -> bool {
 }
 
 fn is_letter(c: char) -> bool {
-    c.is_alphanumeric() || !c.is_ascii() && is_combining_mark(c)
+    crate::chars::is_alphanumeric(c) || !c.is_ascii() && is_combining_mark(c)
 }
 
 /// A run of single letters: where each letter is, and the gaps between them.
@@ -187,7 +187,7 @@ fn close(current: &mut Run, runs: &mut Vec<Run>, text: &str) {
     let gaps = std::mem::take(&mut current.gaps);
     let alphabetic = letters.iter().any(|s| {
         text.get(s.start..s.end)
-            .is_some_and(|l| l.chars().any(char::is_alphabetic))
+            .is_some_and(|l| l.chars().any(crate::chars::is_alphabetic))
     });
     if letters.len() >= MIN_RUN && alphabetic {
         runs.push(Run { letters, gaps });

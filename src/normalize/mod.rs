@@ -16,6 +16,7 @@ mod skeleton;
 pub use nfkc::{combining_class, is_combining_mark, is_nfkc_stable, nfkc};
 pub use script::{is_latin_letter, Script};
 pub use skeleton::confusable;
+pub(crate) use skeleton::look_alike_in_table;
 
 use crate::finding::Span;
 

@@ -19,7 +19,7 @@ impl Script {
         if c.is_ascii_alphabetic() {
             return Script::Latin;
         }
-        if c.is_ascii() || !c.is_alphabetic() {
+        if c.is_ascii() || !crate::chars::is_alphabetic(c) {
             return Script::Other;
         }
         match c {

@@ -19,6 +19,14 @@ use super::{is_combining_mark, NormalizeStats, View, ViewBuilder, ViewKind};
 /// The ASCII letter or digit (lower case) that `c` passes for, if the confusables data says it
 /// passes for one. Only letters that survive normalization are listed.
 pub fn confusable(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return look_alike_in_table(c);
+    }
+    crate::chars::look_alike(c)
+}
+
+/// [`confusable`] read from the table (a binary search), without the cache in front of it.
+pub(crate) fn look_alike_in_table(c: char) -> Option<char> {
     CONFUSABLES
         .binary_search_by_key(&c, |&(k, _)| k)
         .ok()
@@ -53,7 +61,9 @@ struct Word {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '@' | '$' | '!') || !c.is_ascii() && is_combining_mark(c)
+    crate::chars::is_alphanumeric(c)
+        || matches!(c, '@' | '$' | '!')
+        || !c.is_ascii() && is_combining_mark(c)
 }
 
 /// The letter a leet character stands for; `1` is decided by its neighbours.
@@ -239,7 +249,7 @@ fn count_letters(word: &str) -> (usize, usize, usize) {
     for c in word.chars() {
         if c.is_ascii_alphabetic() {
             latin += 1;
-        } else if c.is_ascii() || !c.is_alphabetic() {
+        } else if c.is_ascii() || !crate::chars::is_alphabetic(c) {
             continue;
         } else if confusable(c).is_some() {
             look += 1;
