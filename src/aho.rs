@@ -50,6 +50,112 @@ impl fmt::Display for TooLarge {
     }
 }
 
+/// The keywords' trie while the automaton is built: each state with its first child and next
+/// sibling (0, the root, is no state's child or sibling, so it means "none") and the class of
+/// the byte into it; the keywords that end at each state, as lists linked through `own_next`
+/// (first and last keyword of each state's list), so that states need no vector of their own.
+///
+/// Built a keyword and a state at a time by methods of their own, not in loops inlined into
+/// [`Automaton::new`], which runs once (see `rules::embedded_spec` for why that matters to V8).
+struct Trie {
+    nodes: Vec<(u32, u32, u8)>,
+    own: Vec<(u32, u32)>,
+    own_next: Vec<u32>,
+}
+
+impl Trie {
+    /// Adds keyword `k`.
+    #[inline(never)]
+    fn insert(
+        &mut self,
+        k: u32,
+        keyword: &[u8],
+        classes: &[u8; 256],
+        stride: usize,
+    ) -> Result<(), TooLarge> {
+        let mut state = 0;
+        for &b in keyword {
+            let class = classes[usize::from(b)];
+            let mut child = self.nodes[state].0;
+            while child != 0 && self.nodes[child as usize].2 != class {
+                child = self.nodes[child as usize].1;
+            }
+            if child == 0 {
+                child = self.nodes.len() as u32;
+                if (self.nodes.len() + 1) * stride > MATCH as usize {
+                    return Err(TooLarge);
+                }
+                self.nodes.push((0, self.nodes[state].0, class));
+                self.nodes[state].0 = child;
+                self.own.push((NONE, NONE));
+            }
+            state = child as usize;
+        }
+        match self.own[state] {
+            (NONE, _) => self.own[state] = (k, k),
+            (first, last) => {
+                self.own_next[last as usize] = k;
+                self.own[state] = (first, k);
+            }
+        }
+        Ok(())
+    }
+
+    /// The keywords that end at `state` itself.
+    fn own_keywords(&self, state: usize) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(self.own[state].0).filter(|&k| k != NONE), |&k| {
+            Some(self.own_next[k as usize]).filter(|&k| k != NONE)
+        })
+    }
+}
+
+/// The automaton's rows while they are filled, breadth first (see [`Automaton::new`]).
+struct Rows {
+    stride: usize,
+    start: u32,
+    table: Vec<u32>,
+    fail: Vec<u32>,
+    ends: Vec<(u32, u32)>,
+    ends_at: Vec<u32>,
+    queue: Vec<u32>,
+}
+
+impl Rows {
+    /// Completes `state`'s row and keyword list, and queues its children.
+    #[inline(never)]
+    fn complete(&mut self, trie: &Trie, state: usize) {
+        let stride = self.stride;
+        let f = self.fail[state] as usize;
+        let from = self.ends_at.len() as u32;
+        self.ends_at.extend(trie.own_keywords(state));
+        let row = state * stride;
+        if state != 0 {
+            let (f_from, f_to) = self.ends[f];
+            self.ends_at
+                .extend_from_within(f_from as usize..f_to as usize);
+            self.table.copy_within(f * stride..(f + 1) * stride, row);
+        }
+        self.ends[state] = (from, self.ends_at.len() as u32);
+        let mut child = trie.nodes[state].0;
+        while child != 0 {
+            let (_, sibling, class) = trie.nodes[child as usize];
+            // Where the child's failure leads: the failure state's transition, or, from the
+            // root, the root.
+            let on_failure = if state == 0 {
+                self.start
+            } else {
+                self.table[f * stride + usize::from(class)]
+            };
+            self.fail[child as usize] = (on_failure & !MATCH) / stride as u32;
+            let ends_keyword = trie.own[child as usize].0 != NONE || on_failure & MATCH != 0;
+            self.table[row + usize::from(class)] =
+                (child * stride as u32) | if ends_keyword { MATCH } else { 0 };
+            self.queue.push(child);
+            child = sibling;
+        }
+    }
+}
+
 impl Automaton {
     /// Builds the automaton over `keywords`.
     pub(crate) fn new<K: AsRef<[u8]>>(keywords: &[K]) -> Result<Automaton, TooLarge> {
@@ -65,93 +171,44 @@ impl Automaton {
             stride += 1;
         }
 
-        // The trie, each state with its first child and next sibling (0, the root, is no
-        // state's child or sibling, so it means "none") and the class of the byte into it.
-        let mut trie = vec![(0u32, 0u32, 0u8)];
-        // The keywords that end at each state, as lists linked through `own_next` (first and
-        // last keyword of each state's list), so that states need no vector of their own.
-        let mut own: Vec<(u32, u32)> = vec![(NONE, NONE)];
-        let mut own_next: Vec<u32> = vec![NONE; keywords.len()];
-        for (k, keyword) in keywords.iter().enumerate() {
-            let mut state = 0;
-            for &b in keyword.as_ref() {
-                let class = classes[usize::from(b)];
-                let mut child = trie[state].0;
-                while child != 0 && trie[child as usize].2 != class {
-                    child = trie[child as usize].1;
-                }
-                if child == 0 {
-                    child = trie.len() as u32;
-                    if (trie.len() + 1) * stride > MATCH as usize {
-                        return Err(TooLarge);
-                    }
-                    trie.push((0, trie[state].0, class));
-                    trie[state].0 = child;
-                    own.push((NONE, NONE));
-                }
-                state = child as usize;
-            }
-            let k = k as u32;
-            match own[state] {
-                (NONE, _) => own[state] = (k, k),
-                (first, last) => {
-                    own_next[last as usize] = k;
-                    own[state] = (first, k);
-                }
-            }
-        }
-        let own_keywords = |state: usize| {
-            std::iter::successors(Some(own[state].0).filter(|&k| k != NONE), |&k| {
-                Some(own_next[k as usize]).filter(|&k| k != NONE)
-            })
+        let mut trie = Trie {
+            nodes: vec![(0u32, 0u32, 0u8)],
+            own: vec![(NONE, NONE)],
+            own_next: vec![NONE; keywords.len()],
         };
+        for (k, keyword) in keywords.iter().enumerate() {
+            trie.insert(k as u32, keyword.as_ref(), &classes, stride)?;
+        }
 
         // Breadth first, so that a state's failure state (always shallower) has its row and
         // its keywords complete before the state itself: a row is its failure state's row
         // with the state's own children written over it. The queue is every state once.
-        let states = trie.len();
-        let start = if own[0].0 == NONE { 0 } else { MATCH };
+        let states = trie.nodes.len();
+        let start = if trie.own[0].0 == NONE { 0 } else { MATCH };
         // Zeroed memory comes cheaper than filled (a large allocation is fresh, already zeroed
         // pages): every row but the root's is copied from its failure row below anyway.
-        let mut table = vec![0u32; states * stride];
-        table[..stride].fill(start);
-        let mut fail = vec![0u32; states];
-        let mut ends = vec![(0u32, 0u32); states];
-        let mut ends_at = Vec::new();
-        let mut queue = Vec::with_capacity(states);
-        queue.push(0u32);
+        let mut rows = Rows {
+            stride,
+            start,
+            table: vec![0u32; states * stride],
+            fail: vec![0u32; states],
+            ends: vec![(0u32, 0u32); states],
+            ends_at: Vec::new(),
+            queue: Vec::with_capacity(states),
+        };
+        rows.table[..stride].fill(start);
+        rows.queue.push(0u32);
         let mut next = 0;
-        while next < queue.len() {
-            let state = queue[next] as usize;
+        while let Some(&state) = rows.queue.get(next) {
             next += 1;
-            let f = fail[state] as usize;
-            let from = ends_at.len() as u32;
-            ends_at.extend(own_keywords(state));
-            let row = state * stride;
-            if state != 0 {
-                let (f_from, f_to) = ends[f];
-                ends_at.extend_from_within(f_from as usize..f_to as usize);
-                table.copy_within(f * stride..(f + 1) * stride, row);
-            }
-            ends[state] = (from, ends_at.len() as u32);
-            let mut child = trie[state].0;
-            while child != 0 {
-                let (_, sibling, class) = trie[child as usize];
-                // Where the child's failure leads: the failure state's transition, or, from the
-                // root, the root.
-                let on_failure = if state == 0 {
-                    start
-                } else {
-                    table[f * stride + usize::from(class)]
-                };
-                fail[child as usize] = (on_failure & !MATCH) / stride as u32;
-                let ends_keyword = own[child as usize].0 != NONE || on_failure & MATCH != 0;
-                table[row + usize::from(class)] =
-                    (child * stride as u32) | if ends_keyword { MATCH } else { 0 };
-                queue.push(child);
-                child = sibling;
-            }
+            rows.complete(&trie, state as usize);
         }
+        let Rows {
+            table,
+            ends,
+            ends_at,
+            ..
+        } = rows;
 
         let mut starts = [false; 256];
         for (b, class) in classes.iter().enumerate() {

@@ -123,6 +123,29 @@ fn char_bounds(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Adds rule `i`'s keywords to the index: each keyword's number (a new keyword is numbered
+/// next) and the rules it selects. Called once a rule rather than inlined into the loop of
+/// [`Matcher::new`], for V8's sake (see `rules::embedded_spec`).
+#[inline(never)]
+fn index_keywords<'r>(
+    i: usize,
+    rule: &'r Rule,
+    index: &mut FastMap<&'r str, usize>,
+    keywords: &mut Vec<&'r str>,
+    keyword_rules: &mut Vec<Vec<usize>>,
+) {
+    for keyword in &rule.keywords {
+        let k = *index.entry(keyword.as_str()).or_insert_with(|| {
+            keywords.push(keyword.as_str());
+            keyword_rules.push(Vec::new());
+            keywords.len() - 1
+        });
+        if let Some(rules) = keyword_rules.get_mut(k).filter(|r| r.last() != Some(&i)) {
+            rules.push(i);
+        }
+    }
+}
+
 impl Matcher {
     /// Builds the prefilter over `rules`. Fails only if the automaton cannot be built.
     pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
@@ -136,16 +159,13 @@ impl Matcher {
             if rule.keywords.is_empty() {
                 unfiltered.push(i);
             }
-            for keyword in &rule.keywords {
-                let k = *keyword_index.entry(keyword.as_str()).or_insert_with(|| {
-                    keywords.push(keyword.as_str());
-                    keyword_rules.push(Vec::new());
-                    keywords.len() - 1
-                });
-                if keyword_rules[k].last() != Some(&i) {
-                    keyword_rules[k].push(i);
-                }
-            }
+            index_keywords(
+                i,
+                rule,
+                &mut keyword_index,
+                &mut keywords,
+                &mut keyword_rules,
+            );
         }
         let error = |e: aho::TooLarge| format!("cannot build the keyword automaton: {e}");
         let (mut ascii, mut other) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));

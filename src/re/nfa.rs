@@ -411,6 +411,7 @@ impl Compiler {
         Ok(tail)
     }
 
+    #[inline(never)]
     fn class(&mut self, class: &Class, next: StateId) -> Result<StateId, Error> {
         if class.ranges.is_empty() {
             return self.push(State::Fail);

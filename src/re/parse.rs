@@ -307,6 +307,7 @@ impl Parser<'_> {
     }
 
     /// Any quantifiers after an atom.
+    #[inline(never)]
     fn repetitions(&mut self, mut atom: Hir, flags: &Flags) -> Result<Hir, Error> {
         loop {
             self.skip_verbose(flags);
@@ -381,6 +382,7 @@ impl Parser<'_> {
 
     /// After `(`: a group, or `None` for a flag setting `(?flags)` that applies to the rest of
     /// the enclosing group.
+    #[inline(never)]
     fn group(&mut self, flags: &mut Flags) -> Result<Option<Hir>, Error> {
         self.depth += 1;
         if self.depth > MAX_NEST {
@@ -469,6 +471,7 @@ impl Parser<'_> {
     }
 
     /// After `\` outside a class.
+    #[inline(never)]
     fn escape(&mut self, flags: &Flags) -> Result<Hir, Error> {
         let Some(c) = self.bump() else {
             return Err(self.error("incomplete escape sequence"));

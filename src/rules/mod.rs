@@ -211,6 +211,19 @@ const NON_ASCII: char = '\u{1C}';
 /// message) by U+001F, list items by U+001E; an empty field is an absent one. A pattern that
 /// only text with a non-ASCII character can match starts with [`NON_ASCII`].
 fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
+    data.split('\u{1D}')
+        .map(|rule| embedded_spec(file, rule))
+        .collect()
+}
+
+/// One rule of an embedded pack (see [`embedded_specs`]).
+///
+/// A function of its own, called once a rule, rather than the body of a loop: V8 recompiles a
+/// hot WebAssembly function with its optimizing compiler for the calls after, never for the
+/// one running, so a start-up loop inlined into a function called once is compiled twice and
+/// run unoptimized, and that compiling competes with the first scan for the machine's cores.
+#[inline(never)]
+fn embedded_spec(file: &str, rule: &str) -> Result<RuleSpec, Error> {
     let malformed = || Error::rule_pack(file, None, "malformed embedded rule data");
     let list = |field: &str| -> Vec<String> {
         if field.is_empty() {
@@ -220,44 +233,39 @@ fn embedded_specs(file: &str, data: &str) -> Result<Vec<RuleSpec>, Error> {
         }
     };
     let text = |field: &str| (!field.is_empty()).then(|| field.to_owned());
-    data.split('\u{1D}')
-        .map(|rule| {
-            let f: Vec<&str> = rule.split('\u{1F}').collect();
-            let [id, category, severity, score, description, keywords, patterns, views, message] =
-                f[..]
-            else {
-                return Err(malformed());
-            };
-            let score = match score {
-                "" => None,
-                n => Some(n.parse::<u8>().map_err(|_| malformed())?),
-            };
-            let mut patterns = list(patterns);
-            let non_ascii = patterns
-                .iter_mut()
-                .map(|p| match p.strip_prefix(NON_ASCII) {
-                    Some(rest) => {
-                        *p = rest.to_owned();
-                        true
-                    }
-                    None => false,
-                })
-                .collect();
-            Ok(RuleSpec {
-                id: id.to_owned(),
-                category: category.to_owned(),
-                severity: text(severity),
-                score,
-                description: description.to_owned(),
-                keywords: list(keywords),
-                patterns,
-                non_ascii,
-                views: text(views).map(|v| list(&v)),
-                message: text(message),
-                examples: None,
+    let f: Vec<&str> = rule.split('\u{1F}').collect();
+    let [id, category, severity, score, description, keywords, patterns, views, message] = f[..]
+    else {
+        return Err(malformed());
+    };
+    let score = match score {
+        "" => None,
+        n => Some(n.parse::<u8>().map_err(|_| malformed())?),
+    };
+    let (patterns, non_ascii): (Vec<String>, Vec<bool>) = if patterns.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        patterns
+            .split('\u{1E}')
+            .map(|p| match p.strip_prefix(NON_ASCII) {
+                Some(rest) => (rest.to_owned(), true),
+                None => (p.to_owned(), false),
             })
-        })
-        .collect()
+            .unzip()
+    };
+    Ok(RuleSpec {
+        id: id.to_owned(),
+        category: category.to_owned(),
+        severity: text(severity),
+        score,
+        description: description.to_owned(),
+        keywords: list(keywords),
+        patterns,
+        non_ascii,
+        views: text(views).map(|v| list(&v)),
+        message: text(message),
+        examples: None,
+    })
 }
 
 impl RulePack {
