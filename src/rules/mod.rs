@@ -86,8 +86,8 @@ pub struct Rule {
     /// Whether `keywords` and `patterns` were lower-cased when the library was built (the
     /// embedded packs, see `build.rs`): they are then used as they are.
     pub(crate) lowered: bool,
-    /// Which patterns no ASCII text can match (see `build.rs`): left out of the regex for
-    /// ASCII views. Empty when none is known to be.
+    /// Which patterns no ASCII text can match (marked by `build.rs`): left out of the regex
+    /// for ASCII views. Empty for packs read from text, which mark none.
     pub(crate) non_ascii: Vec<bool>,
 }
 
