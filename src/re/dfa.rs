@@ -114,6 +114,16 @@ pub(crate) struct Dfa {
     epoch: u32,
 }
 
+/// The NFA states in `state`'s key: its closed set, or for a `LOOKS` state the seeds after
+/// the key's tag and context.
+fn seeds_in(key: &[StateId], state: DStateId) -> &[StateId] {
+    if state & LOOKS != 0 {
+        &key[2..]
+    } else {
+        key
+    }
+}
+
 impl Dfa {
     pub(crate) fn new(nfa: &Nfa, kind: Kind) -> Dfa {
         let look_positions: Vec<u16> = (0..9)
@@ -247,12 +257,15 @@ impl Dfa {
 
     /// A state's NFA states; for a `LOOKS` state, the ones it was reached from.
     fn set(&self, state: DStateId) -> &[StateId] {
-        let key = &self.states[self.index(state)];
-        if state & LOOKS != 0 {
-            &key[2..]
-        } else {
-            key
-        }
+        seeds_in(&self.states[self.index(state)], state)
+    }
+
+    /// Interns the set the last [`Dfa::closure`] reached, as a state without assertions.
+    fn add_closed(&mut self, matches: bool, start: bool) -> DStateId {
+        let set = std::mem::take(&mut self.set);
+        let id = self.add(&set, false, matches, start);
+        self.set = set;
+        id
     }
 
     /// What a `LOOKS` state's last byte says of the context (or [`SLOW`]).
@@ -284,10 +297,7 @@ impl Dfa {
             self.key = key;
             id
         } else {
-            let set = std::mem::take(&mut self.set);
-            let id = self.add(&set, false, matches, start);
-            self.set = set;
-            id
+            self.add_closed(matches, start)
         }
     }
 
@@ -420,16 +430,9 @@ impl Dfa {
         }
         // The state's seeds, shared rather than copied while the closure borrows the cache.
         let key = Arc::clone(&self.states[self.index(state)]);
-        let seeds = if state & LOOKS != 0 {
-            &key[2..]
-        } else {
-            &key[..]
-        };
-        let (_, matches) = self.closure(nfa, seeds, Some(bits));
+        let (_, matches) = self.closure(nfa, seeds_in(&key, state), Some(bits));
         let generation = self.generation;
-        let set = std::mem::take(&mut self.set);
-        let id = self.add(&set, false, matches, false);
-        self.set = set;
+        let id = self.add_closed(matches, false);
         // Unless the cache was cleared, remember the resolution.
         if self.generation == generation {
             self.trans[slot] = id;
